@@ -1,0 +1,43 @@
+# The two commands of the README:
+#   make course   executes the whole course headless into outputs/
+#   make test     runs every test (unit tests, papermill and nbval on every notebook)
+# Both create .venv and install requirements.txt first if needed.
+PYTHON  ?= python3
+VENV    ?= .venv
+PROFILE ?= auto
+BIN     := $(VENV)/bin
+PY      := $(BIN)/python
+STAMP   := $(VENV)/.installed
+export PATH := $(abspath $(BIN)):$(PATH)
+export TF_CPP_MIN_LOG_LEVEL ?= 3
+
+.PHONY: course test fetch lab setup clean-outputs help
+
+help:
+	@echo "make course   run every notebook headless into outputs/ (PROFILE=auto|smoke|fast|full)"
+	@echo "make test     unit tests + every notebook through papermill and nbval"
+	@echo "make fetch    download ImageNet weights and datasets once (needs internet)"
+	@echo "make lab      open the notebooks in JupyterLab"
+
+$(STAMP): requirements.txt pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check --upgrade pip
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt -e .
+	touch $(STAMP)
+
+setup: $(STAMP)
+
+course: $(STAMP)
+	$(PY) -m course_utils.run_course --profile $(PROFILE)
+
+test: $(STAMP)
+	$(PY) -m pytest
+
+fetch: $(STAMP)
+	$(PY) -m course_utils.fetch
+
+lab: $(STAMP)
+	$(BIN)/jupyter lab notebooks/
+
+clean-outputs:
+	rm -rf outputs/

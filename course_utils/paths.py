@@ -1,0 +1,52 @@
+"""Where the course keeps downloads, generated data, weights and run outputs."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+_PACKAGE_DIR = Path(__file__).resolve().parent
+
+
+def repo_root() -> Path | None:
+    """The repository root when course_utils runs from a clone (editable install), else None."""
+    root = _PACKAGE_DIR.parent
+    return root if (root / "notebooks").is_dir() and (root / "data").is_dir() else None
+
+
+def data_dir() -> Path:
+    """The data folder: $COURSE_DATA_DIR, else <repo>/data, else ~/.cache/course_utils."""
+    env = os.environ.get("COURSE_DATA_DIR")
+    if env:
+        return Path(env).expanduser()
+    root = repo_root()
+    if root is not None:
+        return root / "data"
+    return Path.home() / ".cache" / "course_utils"
+
+
+def cache_dir() -> Path:
+    """Downloaded and generated datasets: <data_dir>/cache (ignored by git)."""
+    return data_dir() / "cache"
+
+
+def weights_dir() -> Path:
+    """Local pretrained weights: $COURSE_WEIGHTS_DIR, else <data_dir>/weights."""
+    env = os.environ.get("COURSE_WEIGHTS_DIR")
+    return Path(env).expanduser() if env else data_dir() / "weights"
+
+
+def keras_cache_dir() -> Path:
+    """Keras' own download cache for model weights ($KERAS_HOME/models, else ~/.keras/models)."""
+    home = os.environ.get("KERAS_HOME")
+    base = Path(home).expanduser() if home else Path.home() / ".keras"
+    return base / "models"
+
+
+def outputs_dir() -> Path:
+    """Where executed notebooks and results go: $COURSE_OUTPUT_DIR, else <repo>/outputs."""
+    env = os.environ.get("COURSE_OUTPUT_DIR")
+    if env:
+        return Path(env).expanduser()
+    root = repo_root()
+    return (root if root is not None else Path.cwd()) / "outputs"

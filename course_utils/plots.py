@@ -1,0 +1,117 @@
+"""Figures the notebooks show. Each function draws and returns a matplotlib Figure."""
+
+from __future__ import annotations
+
+from typing import Mapping, Sequence
+
+import numpy as np
+
+
+def _history_dict(history) -> tuple[dict[str, list[float]], list[int]]:
+    """(metrics, epochs) from a keras History or a plain {metric: values} dict."""
+    hist = getattr(history, "history", history)
+    if not isinstance(hist, Mapping) or not hist:
+        raise ValueError("Expected a keras History or a non-empty {metric: [values]} dict.")
+    n = len(next(iter(hist.values())))
+    epochs = list(getattr(history, "epoch", None) or range(n))
+    return dict(hist), [e + 1 for e in epochs]
+
+
+def metric_names(history) -> list[str]:
+    """The base metric names a History holds ('loss', 'accuracy', 'auc', ...), val_ stripped."""
+    hist, _ = _history_dict(history)
+    names = []
+    for key in hist:
+        base = key[4:] if key.startswith("val_") else key
+        if base not in names and base != "learning_rate":
+            names.append(base)
+    return names
+
+
+def plot_history(history, title: str | None = None, metrics: Sequence[str] | None = None):
+    """Learning curves: one panel per metric, training and validation, epochs on the x axis."""
+    import matplotlib.pyplot as plt
+
+    hist, epochs = _history_dict(history)
+    metrics = list(metrics or metric_names(history))
+    fig, axes = plt.subplots(1, len(metrics), figsize=(4.5 * len(metrics), 3.4), squeeze=False)
+    for ax, metric in zip(axes[0], metrics):
+        for key, label, style in ((metric, "train", "-o"), (f"val_{metric}", "validation", "-s")):
+            if key in hist:
+                ax.plot(epochs, hist[key], style, label=label, markersize=3)
+        ax.set_title(metric)
+        ax.set_xlabel("epoch")
+        ax.grid(alpha=0.3)
+        ax.legend()
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
+def compare_histories(histories: Mapping[str, object], metrics: Sequence[str] | None = None):
+    """Several runs on shared axes: validation solid, training dashed, one panel per metric."""
+    import matplotlib.pyplot as plt
+
+    if not histories:
+        raise ValueError("compare_histories needs at least one history.")
+    if metrics is None:
+        metrics = []
+        for h in histories.values():
+            metrics += [m for m in metric_names(h) if m not in metrics]
+    fig, axes = plt.subplots(1, len(metrics), figsize=(4.5 * len(metrics), 3.4), squeeze=False)
+    colours = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    for i, (label, h) in enumerate(histories.items()):
+        hist, epochs = _history_dict(h)
+        colour = colours[i % len(colours)]
+        for ax, metric in zip(axes[0], metrics):
+            if f"val_{metric}" in hist:
+                ax.plot(epochs, hist[f"val_{metric}"], "-", color=colour, label=f"{label} (val)")
+            if metric in hist:
+                ax.plot(epochs, hist[metric], "--", color=colour, alpha=0.6, label=f"{label} (train)")
+    for ax, metric in zip(axes[0], metrics):
+        ax.set_title(metric)
+        ax.set_xlabel("epoch")
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=7)
+    fig.tight_layout()
+    return fig
+
+
+def image_grid(
+    images,
+    labels: Sequence[int] | None = None,
+    class_names: Sequence[str] | None = None,
+    predictions: Sequence[int] | None = None,
+    ncols: int = 8,
+    size: float = 1.6,
+):
+    """A grid of images with their labels; with predictions, wrong ones are titled in red."""
+    import matplotlib.pyplot as plt
+
+    images = np.asarray(images)
+    n = len(images)
+    if n == 0:
+        raise ValueError("image_grid needs at least one image.")
+    ncols = min(ncols, n)
+    nrows = int(np.ceil(n / ncols))
+    fig, axes = plt.subplots(nrows, ncols, figsize=(size * ncols, size * nrows + 0.3),
+                             squeeze=False)
+
+    def name(i):
+        return class_names[i] if class_names is not None else str(i)
+
+    for k, ax in enumerate(axes.flat):
+        ax.axis("off")
+        if k >= n:
+            continue
+        img = images[k]
+        ax.imshow(img.astype(np.uint8) if img.dtype != np.uint8 and img.max() > 1 else img)
+        if labels is not None:
+            title, colour = name(labels[k]), "black"
+            if predictions is not None:
+                title = f"{name(predictions[k])}\n(true: {name(labels[k])})"
+                colour = "black" if predictions[k] == labels[k] else "red"
+            ax.set_title(title, fontsize=8, color=colour)
+    fig.tight_layout()
+    return fig

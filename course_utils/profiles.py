@@ -1,0 +1,172 @@
+"""Named run sizes: ``smoke`` (CI), ``fast`` (a 2-core laptop) and ``full`` (a GPU).
+
+A profile fixes how big a run is, so that the same notebook serves a CI check in seconds,
+a laptop session in minutes and the real experiment on a GPU. ``auto`` picks ``fast`` when
+the pretrained weights and the default dataset can be had, and ``smoke`` otherwise, with a
+banner saying that the numbers are then not meaningful.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import asdict, dataclass
+from typing import Callable
+
+ENV_VAR = "COURSE_PROFILE"
+
+
+@dataclass(frozen=True)
+class Profile:
+    """How big a run is. ``None`` for a count means 'all available'."""
+
+    name: str
+    image_size: int  # square side in pixels fed to VGG16
+    images_per_class: int | None  # training images per class
+    eval_images_per_class: int | None  # validation and test images per class (each)
+    epochs: int  # epochs for training a head
+    fine_tune_epochs: int  # epochs for fine-tuning
+    batch_size: int
+    repeats: int  # independent seeds for mean ± std
+    dataset: str  # default dataset of this profile
+    weights: str | None  # default VGG16 weights: "imagenet" or None (random)
+    description: str
+
+    def as_dict(self) -> dict:
+        """The profile as a plain dict (for reports and results files)."""
+        return asdict(self)
+
+
+PROFILES: dict[str, Profile] = {
+    "smoke": Profile(
+        name="smoke",
+        image_size=32,
+        images_per_class=8,
+        eval_images_per_class=4,
+        epochs=1,
+        fine_tune_epochs=1,
+        batch_size=8,
+        repeats=1,
+        dataset="shapes",
+        weights=None,
+        description="CI check: tiny, offline, random weights; numbers are not meaningful",
+    ),
+    "fast": Profile(
+        name="fast",
+        image_size=96,
+        images_per_class=100,
+        eval_images_per_class=50,
+        epochs=5,
+        fine_tune_epochs=3,
+        batch_size=32,
+        repeats=2,
+        dataset="cats_vs_dogs",
+        weights="imagenet",
+        description="2-core CPU laptop: the whole course in minutes, real but small numbers",
+    ),
+    "full": Profile(
+        name="full",
+        image_size=160,
+        images_per_class=None,
+        eval_images_per_class=None,
+        epochs=15,
+        fine_tune_epochs=10,
+        batch_size=32,
+        repeats=3,
+        dataset="cats_vs_dogs",
+        weights="imagenet",
+        description="GPU: every image, the real numbers",
+    ),
+}
+
+
+class UnknownProfileError(ValueError):
+    """Raised for a profile name that is neither a profile nor 'auto'."""
+
+
+@dataclass(frozen=True)
+class Resolved:
+    """A profile together with how it was chosen."""
+
+    profile: Profile
+    requested: str
+    reason: str
+
+    @property
+    def name(self) -> str:
+        return self.profile.name
+
+    @property
+    def meaningful(self) -> bool:
+        """False when the run cannot produce meaningful numbers (random weights)."""
+        return self.profile.weights is not None
+
+    def banner(self) -> str:
+        """One or two lines to print at the top of a notebook."""
+        head = f"PROFILE = {self.name!r} (asked for {self.requested!r}): {self.reason}"
+        if self.meaningful:
+            return head
+        return (
+            head + "\n*** Random weights and a tiny synthetic dataset: every number below checks "
+            "that the code runs; none of them is a result. See README, 'Offline classroom'. ***"
+        )
+
+
+def names() -> list[str]:
+    """The valid profile names, 'auto' included."""
+    return [*PROFILES, "auto"]
+
+
+def get(name: str) -> Profile:
+    """The profile called `name` (not 'auto'); a clear error lists the valid names."""
+    try:
+        return PROFILES[name]
+    except KeyError:
+        raise UnknownProfileError(
+            f"Unknown profile {name!r}. Valid profiles: {', '.join(names())}."
+        ) from None
+
+
+def _pretrained_ready() -> bool:
+    from . import models
+
+    return models.imagenet_weights_status().available
+
+
+def _dataset_ready(name: str) -> bool:
+    from . import data
+
+    return data.availability(name).available
+
+
+def resolve(
+    name: str | None = None,
+    *,
+    weights_ready: Callable[[], bool] | None = None,
+    dataset_ready: Callable[[str], bool] | None = None,
+) -> Resolved:
+    """Resolve a profile name (None: $COURSE_PROFILE, else 'auto') to a Profile.
+
+    'auto' gives 'fast' when VGG16's ImageNet weights and fast's dataset are present or
+    downloadable, else 'smoke'. The two checks can be replaced (tests, notebooks).
+    """
+    requested = (name or os.environ.get(ENV_VAR) or "auto").strip().lower()
+    if requested != "auto":
+        profile = get(requested)
+        source = "given" if name else f"from ${ENV_VAR}"
+        return Resolved(profile, requested, f"{profile.description} ({source})")
+
+    weights_ready = weights_ready or _pretrained_ready
+    dataset_ready = dataset_ready or _dataset_ready
+    fast = PROFILES["fast"]
+    missing = []
+    if not weights_ready():
+        missing.append("VGG16 ImageNet weights")
+    if not dataset_ready(fast.dataset):
+        missing.append(f"the {fast.dataset!r} dataset")
+    if not missing:
+        return Resolved(fast, "auto", "pretrained weights and data are available")
+    return Resolved(
+        PROFILES["smoke"],
+        "auto",
+        f"{' and '.join(missing)} neither present nor downloadable, so falling back to smoke",
+    )

@@ -1,0 +1,93 @@
+"""Execute every notebook of the course headless, in order, into an outputs folder.
+
+    python -m course_utils.run_course [--profile auto|smoke|fast|full] [--output outputs]
+
+The source notebooks are never written to: executed copies go to <output>/notebooks/.
+The profile is resolved once (``auto`` falls back to ``smoke`` offline, and says so) and
+passed to every notebook as its PROFILE parameter.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+from . import paths, profiles
+
+
+def notebooks_in(folder: Path) -> list[Path]:
+    """The course notebooks of a folder, in reading order (by their numbered names)."""
+    return sorted(p for p in folder.glob("*.ipynb") if not p.name.startswith("."))
+
+
+def execute(notebook: Path, output: Path, profile: str, progress: bool = True) -> float:
+    """Run one notebook with papermill (PROFILE=profile) into `output`; returns seconds."""
+    import papermill as pm
+
+    output.parent.mkdir(parents=True, exist_ok=True)
+    start = time.perf_counter()
+    pm.execute_notebook(
+        str(notebook), str(output), parameters={"PROFILE": profile},
+        cwd=str(notebook.parent), progress_bar=progress, kernel_name="python3",
+    )
+    return time.perf_counter() - start
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Run every course notebook headless.")
+    parser.add_argument("--profile", default=None, help=f"one of {', '.join(profiles.names())}")
+    parser.add_argument("--notebooks", type=Path, default=None, help="folder of notebooks")
+    parser.add_argument("--output", type=Path, default=None, help="outputs folder")
+    parser.add_argument("--no-progress", action="store_true", help="no per-cell progress bar")
+    args = parser.parse_args(argv)
+
+    root = paths.repo_root() or Path.cwd()
+    nb_dir = args.notebooks or root / "notebooks"
+    out_dir = args.output or paths.outputs_dir()
+    resolved = profiles.resolve(args.profile)
+    print(resolved.banner(), flush=True)
+    notebooks = notebooks_in(nb_dir)
+    if not notebooks:
+        print(f"No notebooks found in {nb_dir}.", file=sys.stderr)
+        return 2
+    if nb_dir.resolve() in {out_dir.resolve(), (out_dir / "notebooks").resolve()}:
+        print(f"Refusing to write executed notebooks over the sources in {nb_dir}: "
+              "choose another --output folder.", file=sys.stderr)
+        return 2
+
+    timings: dict[str, float] = {}
+    failed = None
+    for i, nb in enumerate(notebooks, 1):
+        target = out_dir / "notebooks" / nb.name
+        print(f"[{i}/{len(notebooks)}] {nb.name} ...", flush=True)
+        try:
+            timings[nb.name] = execute(nb, target, resolved.name, progress=not args.no_progress)
+        except Exception as err:  # papermill raises PapermillExecutionError with the cell
+            failed = nb.name
+            print(f"[{i}/{len(notebooks)}] {nb.name} FAILED: {err}\n"
+                  f"The partly executed notebook is at {target}.", file=sys.stderr, flush=True)
+            break
+        print(f"[{i}/{len(notebooks)}] {nb.name} done in {timings[nb.name]:.1f} s -> {target}",
+              flush=True)
+
+    summary = {"profile": resolved.profile.as_dict(), "requested": resolved.requested,
+               "reason": resolved.reason, "meaningful": resolved.meaningful,
+               "seconds": timings, "failed": failed}
+    out_dir.mkdir(parents=True, exist_ok=True)
+    (out_dir / "run_summary.json").write_text(json.dumps(summary, indent=2) + "\n")
+    print("\nnotebook                               seconds")
+    for name, secs in timings.items():
+        print(f"{name:<38} {secs:8.1f}")
+    print(f"{'total':<38} {sum(timings.values()):8.1f}")
+    print(f"executed notebooks: {out_dir / 'notebooks'}; summary: {out_dir / 'run_summary.json'}")
+    if not resolved.meaningful:
+        print("Profile smoke: the numbers in these notebooks check that the code runs; "
+              "they are not results (no pretrained weights).")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,28 @@
+"""Shared test set-up: offline, smoke profile, quiet TensorFlow, no display.
+
+These variables are set before any notebook kernel starts, so nbval's kernels (which inherit
+the environment) run the notebooks exactly as papermill does with PROFILE=smoke.
+"""
+
+import os
+
+os.environ["COURSE_PROFILE"] = "smoke"
+os.environ["COURSE_OFFLINE"] = "1"  # never probe the network in tests
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+os.environ.setdefault("MPLBACKEND", "Agg")
+
+from pathlib import Path  # noqa: E402
+
+import pytest  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
+
+
+@pytest.fixture
+def data_home(tmp_path, monkeypatch):
+    """An empty data folder (and Keras cache) so tests never see a real download."""
+    monkeypatch.setenv("COURSE_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras"))
+    monkeypatch.delenv("COURSE_WEIGHTS_DIR", raising=False)
+    return tmp_path / "data"

@@ -1,0 +1,70 @@
+"""Every notebook in notebooks/ runs under papermill with PROFILE=smoke, and is well formed.
+
+Notebooks are found by glob: a notebook added to notebooks/ is tested without editing this
+file. nbval validates the same notebooks separately (pytest collects notebooks/ with
+--nbval-lax, see pyproject.toml).
+"""
+
+import hashlib
+import json
+
+import papermill as pm
+import pytest
+
+from conftest import NOTEBOOKS
+
+ids = [p.stem for p in NOTEBOOKS]
+
+
+def test_the_course_has_its_numbered_notebooks():
+    assert NOTEBOOKS, "notebooks/ holds no notebook"
+    numbers = [p.name[:2] for p in NOTEBOOKS]
+    assert numbers == sorted(numbers) and all(n.isdigit() for n in numbers)
+    assert NOTEBOOKS[0].name == "00_setup.ipynb"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=ids)
+def test_notebook_has_one_parameters_cell_with_profile(path):
+    nb = json.loads(path.read_text())
+    tagged = [c for c in nb["cells"] if "parameters" in c.get("metadata", {}).get("tags", [])]
+    assert len(tagged) == 1, f"{path.name}: {len(tagged)} cells tagged 'parameters'"
+    params = pm.inspect_notebook(str(path))
+    assert "PROFILE" in params
+    assert "COURSE_PROFILE" in params["PROFILE"]["default"]
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=ids)
+def test_notebook_is_committed_without_outputs(path):
+    nb = json.loads(path.read_text())
+    for i, cell in enumerate(nb["cells"]):
+        if cell["cell_type"] != "code" or cell.get("metadata", {}).get("keep_output"):
+            continue
+        assert not cell.get("outputs"), f"{path.name} cell {i} has outputs: strip them"
+        assert cell.get("execution_count") is None, f"{path.name} cell {i} has an execution count"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=ids)
+def test_notebook_opens_with_objectives_and_ends_with_exercises(path):
+    nb = json.loads(path.read_text())
+    first = "".join(nb["cells"][0]["source"])
+    last = "".join(nb["cells"][-1]["source"])
+    assert nb["cells"][0]["cell_type"] == "markdown" and "Learning objectives" in first
+    assert "**Time.**" in first, "state the time per profile at the top"
+    assert "## Summary" in last and "## Exercises" in last
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=ids)
+def test_notebook_runs_under_papermill_in_smoke(path, tmp_path):
+    before = hashlib.sha256(path.read_bytes()).hexdigest()
+    out = tmp_path / path.name
+    pm.execute_notebook(str(path), str(out), parameters={"PROFILE": "smoke"},
+                        cwd=str(path.parent), kernel_name="python3", progress_bar=False)
+    assert hashlib.sha256(path.read_bytes()).hexdigest() == before, "source notebook was modified"
+    executed = json.loads(out.read_text())
+    errors = [o for c in executed["cells"] for o in c.get("outputs", [])
+              if o.get("output_type") == "error"]
+    assert not errors
+    text = "".join("".join(o.get("text", "")) for c in executed["cells"]
+                   for o in c.get("outputs", []))
+    assert "PROFILE = 'smoke'" in text, "the notebook must print which profile it runs"
+    assert "none of them is a result" in text, "smoke runs must say their numbers are not results"

@@ -1,0 +1,58 @@
+import matplotlib
+
+matplotlib.use("Agg")
+
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+
+from course_utils import plots  # noqa: E402
+
+
+class FakeHistory:
+    def __init__(self, history, epoch=None):
+        self.history = history
+        self.epoch = epoch or list(range(len(next(iter(history.values())))))
+
+
+def test_metric_names_come_from_the_history_not_a_fixed_list():
+    h = {"loss": [1, 0.5], "auc": [0.6, 0.7], "val_loss": [1.1, 0.9], "val_auc": [0.5, 0.6],
+         "learning_rate": [1e-3, 1e-3]}
+    assert plots.metric_names(h) == ["loss", "auc"]
+
+
+def test_plot_history_draws_one_panel_per_metric_with_train_and_validation():
+    h = FakeHistory({"loss": [1, 0.8, 0.6], "val_loss": [1, 0.9, 0.8],
+                     "sparse_categorical_accuracy": [0.4, 0.5, 0.7]})
+    fig = plots.plot_history(h, title="run")
+    assert [ax.get_title() for ax in fig.axes] == ["loss", "sparse_categorical_accuracy"]
+    assert [line.get_label() for line in fig.axes[0].lines] == ["train", "validation"]
+    assert len(fig.axes[1].lines) == 1  # no validation values for that metric
+
+
+def test_resumed_history_is_plotted_at_its_real_epochs():
+    h = FakeHistory({"loss": [0.5, 0.4]}, epoch=[3, 4])
+    fig = plots.plot_history(h)
+    assert list(fig.axes[0].lines[0].get_xdata()) == [4, 5]
+
+
+def test_compare_histories_puts_every_run_on_each_panel():
+    runs = {"scratch": {"loss": [1, 0.9], "val_loss": [1, 1], "accuracy": [0.5, 0.6]},
+            "transfer": {"loss": [0.7, 0.4], "val_loss": [0.6, 0.5]}}
+    fig = plots.compare_histories(runs)
+    assert [ax.get_title() for ax in fig.axes] == ["loss", "accuracy"]
+    labels = [line.get_label() for line in fig.axes[0].lines]
+    assert labels == ["scratch (val)", "scratch (train)", "transfer (val)", "transfer (train)"]
+
+
+def test_image_grid_titles_wrong_predictions_in_red():
+    imgs = np.zeros((3, 8, 8, 3), np.uint8)
+    fig = plots.image_grid(imgs, [0, 1, 1], ["cat", "dog"], predictions=[0, 0, 1], ncols=3)
+    titles = [(ax.get_title(), ax.title.get_color()) for ax in fig.axes]
+    assert titles[1] == ("cat\n(true: dog)", "red") and titles[0][1] == "black"
+
+
+def test_bad_inputs_are_clear_errors():
+    with pytest.raises(ValueError):
+        plots.plot_history({})
+    with pytest.raises(ValueError):
+        plots.image_grid(np.zeros((0, 4, 4, 3)))

@@ -1,0 +1,56 @@
+import pytest
+
+from course_utils import profiles
+
+
+def test_named_profiles_resolve_to_themselves():
+    for name in ("smoke", "fast", "full"):
+        resolved = profiles.resolve(name)
+        assert resolved.profile is profiles.PROFILES[name]
+        assert resolved.requested == name
+
+
+def test_profiles_grow_from_smoke_to_full():
+    smoke, fast, full = (profiles.get(n) for n in ("smoke", "fast", "full"))
+    assert smoke.image_size < fast.image_size < full.image_size
+    assert smoke.images_per_class < fast.images_per_class and full.images_per_class is None
+    assert smoke.weights is None and fast.weights == full.weights == "imagenet"
+
+
+def test_unknown_profile_error_lists_the_valid_names():
+    with pytest.raises(profiles.UnknownProfileError) as info:
+        profiles.resolve("quick")
+    for name in ("smoke", "fast", "full", "auto"):
+        assert name in str(info.value)
+
+
+def test_environment_variable_sets_the_default(monkeypatch):
+    monkeypatch.setenv("COURSE_PROFILE", "fast")
+    assert profiles.resolve().name == "fast"
+    monkeypatch.setenv("COURSE_PROFILE", "FULL ")
+    assert profiles.resolve().name == "full"
+    assert profiles.resolve("smoke").name == "smoke"  # an explicit name wins
+
+
+def test_auto_gives_fast_when_weights_and_data_are_available():
+    resolved = profiles.resolve("auto", weights_ready=lambda: True, dataset_ready=lambda n: True)
+    assert resolved.name == "fast" and resolved.meaningful
+    assert "not meaningful" not in resolved.banner()
+
+
+@pytest.mark.parametrize("weights,data,missing", [
+    (False, True, "VGG16 ImageNet weights"),
+    (True, False, "'cats_vs_dogs' dataset"),
+    (False, False, "VGG16 ImageNet weights and the 'cats_vs_dogs' dataset"),
+])
+def test_auto_falls_back_to_smoke_and_says_why(weights, data, missing):
+    resolved = profiles.resolve("auto", weights_ready=lambda: weights, dataset_ready=lambda n: data)
+    assert resolved.name == "smoke" and not resolved.meaningful
+    assert missing in resolved.reason
+    assert "none of them is a result" in resolved.banner()
+
+
+def test_auto_offline_with_nothing_on_disk_is_smoke(data_home, monkeypatch):
+    monkeypatch.delenv("COURSE_PROFILE")
+    resolved = profiles.resolve()
+    assert resolved.requested == "auto" and resolved.name == "smoke"

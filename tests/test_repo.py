@@ -1,0 +1,71 @@
+"""Project-level contracts: dependencies agree and are bounded, CI runs the README's command."""
+
+import re
+
+import yaml
+from packaging.requirements import Requirement
+
+from conftest import ROOT
+
+
+def requirements():
+    lines = (ROOT / "requirements.txt").read_text().splitlines()
+    return [Requirement(line) for line in lines if line.strip() and not line.startswith("#")]
+
+
+def test_every_requirement_has_a_bounded_range():
+    for req in requirements():
+        ops = {s.operator for s in req.specifier}
+        assert "==" in ops or ({">=", "<"} <= ops), f"{req}: give a lower and an upper bound"
+
+
+def test_requirements_hold_the_brief_packages():
+    names = {r.name.lower().replace("_", "-") for r in requirements()}
+    for needed in ("tensorflow", "jupyterlab", "ipywidgets", "matplotlib", "nbval", "papermill"):
+        assert needed in names
+    tf = next(r for r in requirements() if r.name == "tensorflow")
+    assert tf.specifier.contains("2.16") and not tf.specifier.contains("2.15"), "Keras 3 needs TF>=2.16"
+
+
+def test_environment_yml_installs_requirements_txt_and_pins_python():
+    env = yaml.safe_load((ROOT / "environment.yml").read_text())
+    deps = env["dependencies"]
+    pip_section = next(d["pip"] for d in deps if isinstance(d, dict))
+    assert "-r requirements.txt" in pip_section
+    conda_pkgs = [d for d in deps if isinstance(d, str)]
+    python = [d for d in conda_pkgs if d.startswith("python")]
+    assert python and re.fullmatch(r"python=3\.\d+", python[0]), "pin Python's minor version"
+    # Any other conda package would be a second source of truth for a version.
+    assert set(conda_pkgs) - set(python) == {"pip"}, "install packages via requirements.txt"
+
+
+def test_package_dependencies_agree_with_requirements():
+    import tomllib
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    pinned = {r.name.lower(): r.specifier for r in requirements()}
+    for dep in map(Requirement, project["dependencies"]):
+        assert dep.name.lower() in pinned, f"{dep.name} is not in requirements.txt"
+        assert dep.specifier == pinned[dep.name.lower()], f"{dep.name}: ranges differ"
+
+
+def readme_commands():
+    text = (ROOT / "README.md").read_text()
+    block = re.search(r"## Quick start.*?```bash\n(.*?)```", text, re.S).group(1)
+    return [line.split("#")[0].strip() for line in block.splitlines() if line.strip()
+            and not line.startswith("#")]
+
+
+def test_readme_has_exactly_two_commands_and_ci_runs_the_test_one():
+    commands = readme_commands()
+    assert len(commands) == 2, commands
+    test_command = next(c for c in commands if "test" in c)
+    ci = (ROOT / ".ci" / "run").read_text()
+    assert re.search(rf"^\s*{re.escape(test_command)}\s*$", ci, re.M), ci
+    assert "set -euo pipefail" in ci
+
+
+def test_generated_folders_are_ignored_by_git():
+    ignored = (ROOT / ".gitignore").read_text().split()
+    for folder in ("outputs/", "data/cache/", "data/weights/", ".venv/"):
+        assert folder in ignored
