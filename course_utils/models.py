@@ -8,10 +8,12 @@ weights and prints a one-line banner saying that results are then not meaningful
 
 from __future__ import annotations
 
-import functools
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
+
+import keras
+import numpy as np
 
 from . import network, paths
 
@@ -101,8 +103,6 @@ def vgg16_base(
     The returned model carries ``course_weights`` (a WeightsStatus) saying where its
     weights came from.
     """
-    import keras
-
     status = resolve_vgg16_weights(weights)
     if status.source == "random":
         keras_weights = None
@@ -138,35 +138,28 @@ def fetch_imagenet_weights(progress: bool = True) -> Path:
 # --------------------------------------------------------------------------- building blocks
 
 
-@functools.cache
-def _vgg_preprocess_layer():
-    import keras
+@keras.saving.register_keras_serializable(package="course_utils")
+class VGG16Preprocess(keras.layers.Layer):
+    """VGG16's ``preprocess_input`` as a layer: RGB -> BGR, minus the ImageNet channel means.
 
-    @keras.saving.register_keras_serializable(package="course_utils")
-    class VGG16Preprocess(keras.layers.Layer):
-        """VGG16's ``preprocess_input`` as a layer: RGB -> BGR, minus the ImageNet means."""
+    Inside the model, so a saved model takes raw [0, 255] RGB images and nobody has to
+    remember to preprocess at prediction time.
+    """
 
-        def call(self, inputs):
-            from keras import ops
-
-            x = ops.cast(inputs, self.compute_dtype)
-            x = x[..., ::-1]
-            mean = ops.convert_to_tensor([103.939, 116.779, 123.68], dtype=self.compute_dtype)
-            return x - mean
-
-    return VGG16Preprocess
+    def call(self, inputs):
+        x = keras.ops.cast(inputs, self.compute_dtype)[..., ::-1]
+        mean = keras.ops.convert_to_tensor([103.939, 116.779, 123.68], dtype=self.compute_dtype)
+        return x - mean
 
 
-def vgg16_preprocess(name: str = "vgg16_preprocess"):
+def vgg16_preprocess(name: str = "vgg16_preprocess") -> VGG16Preprocess:
     """A layer doing what keras.applications.vgg16.preprocess_input does, inside the model."""
-    return _vgg_preprocess_layer()(name=name)
+    return VGG16Preprocess(name=name)
 
 
 def flatten_dense_head(num_classes: int, units: int = 1024, dropout: float = 0.0,
                        name: str = "flatten_dense_head"):
     """The articles' head: Flatten -> Dense(units, relu) -> Dense(num_classes, softmax)."""
-    import keras
-
     layers = [keras.layers.Flatten(name="flatten"), keras.layers.Dense(units, activation="relu",
                                                                         name="fc")]
     if dropout:
@@ -178,8 +171,6 @@ def flatten_dense_head(num_classes: int, units: int = 1024, dropout: float = 0.0
 
 def gap_head(num_classes: int, dropout: float = 0.2, name: str = "gap_head"):
     """A small head: GlobalAveragePooling2D -> Dropout -> Dense(num_classes, softmax)."""
-    import keras
-
     return keras.Sequential(
         [
             keras.layers.GlobalAveragePooling2D(name="gap"),
@@ -198,8 +189,6 @@ def build_classifier(base, head, *, augmentation=None, name: str = "classifier")
     it is later unfrozen for fine-tuning (the Keras idiom; VGG16 has no BatchNorm, but
     bases that do would otherwise wreck their statistics).
     """
-    import keras
-
     inputs = keras.Input(shape=base.input_shape[1:], name="image")
     x = augmentation(inputs) if augmentation is not None else inputs
     x = vgg16_preprocess()(x)
@@ -211,8 +200,6 @@ def build_classifier(base, head, *, augmentation=None, name: str = "classifier")
 def augmentation_layers(seed: int = 0, flip: bool = True, rotation: float = 0.1,
                         zoom: float = 0.1, name: str = "augmentation"):
     """Random flip, rotation and zoom, active only during training."""
-    import keras
-
     layers = []
     if flip:
         layers.append(keras.layers.RandomFlip("horizontal", seed=seed))
@@ -255,8 +242,6 @@ def unfreeze_from(model, layer_name: str) -> list[str]:
 
 def count_params(model, trainable: bool | None = None) -> int:
     """Parameter count: all (None), trainable (True) or frozen (False)."""
-    import numpy as np
-
     if trainable is None:
         weights = model.weights
     else:
@@ -300,3 +285,42 @@ def format_table(rows: Sequence[LayerRow]) -> str:
     total_t = sum(r.trainable_params for r in rows)
     lines.append(f"{'total':<{width}}  {'':<22} {'':>9} {total:>12,} {total_t:>12,}")
     return "\n".join(lines)
+
+
+# --------------------------------------------------------------------------- L2-SP
+
+
+class L2SP(keras.regularizers.Regularizer):
+    """L2-SP penalty λ/2 ‖w − w0‖²: stay near the pretrained weights w0, not near zero.
+
+    Plain weight decay pulls every weight towards 0, which forgets what pretraining learnt;
+    L2-SP (Li, Grandvalet & Davoine, 2018) pulls towards the starting point instead.
+    """
+
+    def __init__(self, reference, lam: float):
+        self.reference = np.array(reference, dtype="float32")
+        self.lam = float(lam)
+
+    def __call__(self, x):
+        return 0.5 * self.lam * keras.ops.sum(keras.ops.square(x - self.reference))
+
+
+def apply_l2_sp(model, lam: float) -> int:
+    """Attach an L2-SP penalty, anchored at the current values, to every trainable weight.
+
+    Call it once the model holds its pretrained weights and the layers to fine-tune are
+    unfrozen; frozen weights are skipped (they cannot move). The penalties appear in
+    ``model.losses`` and are added to the training loss by ``fit``. They are a training-time
+    term: a saved model does not carry them. Returns the number of weights penalised.
+    """
+    count = 0
+    for variable in model.trainable_weights:
+        variable.regularizer = L2SP(keras.ops.convert_to_numpy(variable), lam)
+        count += 1
+    return count
+
+
+def remove_regularizers(model) -> None:
+    """Take every weight penalty off `model` (for example before comparing with weight decay)."""
+    for variable in model.weights:
+        variable.regularizer = None

@@ -115,3 +115,71 @@ def image_grid(
             ax.set_title(title, fontsize=8, color=colour)
     fig.tight_layout()
     return fig
+
+
+def plot_sweep(sweep, xlabel: str | None = None, logx: bool = False):
+    """Transfer vs scratch accuracy (mean ± std over seeds) and their difference, against a knob."""
+    import matplotlib.pyplot as plt
+
+    x = np.asarray(sweep.values, dtype=float)
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(10, 3.6))
+    for label, acc, style in (("transfer (pretrained features)", sweep.transfer, "-o"),
+                              ("scratch", sweep.scratch, "-s")):
+        ax1.errorbar(x, acc.mean(0), yerr=acc.std(0), fmt=style, capsize=3, label=label)
+    ax1.set_ylabel("test accuracy")
+    ax1.legend()
+    gain = sweep.gain
+    ax2.errorbar(x, gain.mean(0), yerr=gain.std(0), fmt="-o", capsize=3, color="tab:green")
+    ax2.axhline(0, color="grey", lw=1)
+    ax2.set_ylabel("gain = transfer − scratch")
+    for ax in (ax1, ax2):
+        ax.set_xlabel(xlabel or sweep.name)
+        ax.grid(alpha=0.3)
+        if logx:
+            ax.set_xscale("log")
+            ax.set_xticks(x, [f"{v:g}" for v in x])
+            ax.minorticks_off()
+    ax2.set_title(f"mean ± std over {len(gain)} seeds", fontsize=9)
+    fig.tight_layout()
+    return fig
+
+
+def plot_tradeoff(results, highlight=None):
+    """L2-SP: new-task training loss against distance from the pretrained weights, one point per λ."""
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(5.5, 3.8))
+    d = [r.distance for r in results]
+    loss = [r.train_loss for r in results]
+    ax.plot(d, loss, "-o")
+    for r in results:
+        ax.annotate(f"λ={r.lam:g}", (r.distance, r.train_loss), textcoords="offset points",
+                    xytext=(5, 5), fontsize=8)
+    if highlight is not None:
+        ax.plot([highlight.distance], [highlight.train_loss], "r*", markersize=14,
+                label=f"λ={highlight.lam:g}")
+        ax.legend()
+    ax.set_xlabel("‖w − w0‖ (distance from the pretrained weights)")
+    ax.set_ylabel("new-task training loss")
+    ax.set_yscale("log")
+    ax.grid(alpha=0.3)
+    fig.tight_layout()
+    return fig
+
+
+def plot_gd(trajectories: Mapping[str, np.ndarray], curvature: float):
+    """Gradient-descent iterates θ_t on ½ a θ² for several learning rates."""
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(6, 3.6))
+    for label, theta in trajectories.items():
+        ax.plot(np.arange(len(theta)), theta, "-o", markersize=3, label=label)
+    ax.axhline(0, color="grey", lw=1)
+    ax.set_xlabel("step t")
+    ax.set_ylabel("θ_t")
+    ax.set_yscale("symlog", linthresh=1e-2)
+    ax.set_title(f"f(θ) = ½·{curvature:g}·θ²: converges for η < {2 / curvature:g}")
+    ax.legend(fontsize=8)
+    ax.grid(alpha=0.3)
+    fig.tight_layout()
+    return fig

@@ -100,9 +100,16 @@ class Resolved:
         """False when the run cannot produce meaningful numbers (random weights)."""
         return self.profile.weights is not None
 
-    def banner(self) -> str:
-        """One or two lines to print at the top of a notebook."""
+    def banner(self, needs_pretrained: bool = True) -> str:
+        """One or two lines to print at the top of a notebook.
+
+        needs_pretrained=False is for notebooks whose numbers come from data they generate
+        themselves (01, 02): those numbers are real in every profile, and the banner says so.
+        """
         head = f"PROFILE = {self.name!r} (asked for {self.requested!r}): {self.reason}"
+        if not needs_pretrained:
+            return (f"PROFILE = {self.name!r} (asked for {self.requested!r})\nThis notebook needs no downloads or pretrained weights: every number "
+                    "in it is computed from data generated here, and is real in every profile.")
         if self.meaningful:
             return head
         return (

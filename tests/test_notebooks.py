@@ -47,7 +47,8 @@ def test_notebook_is_committed_without_outputs(path):
 def test_notebook_opens_with_objectives_and_ends_with_exercises(path):
     nb = json.loads(path.read_text())
     first = "".join(nb["cells"][0]["source"])
-    last = "".join(nb["cells"][-1]["source"])
+    markdown = [c for c in nb["cells"] if c["cell_type"] == "markdown"]
+    last = "".join(markdown[-1]["source"])
     assert nb["cells"][0]["cell_type"] == "markdown" and "Learning objectives" in first
     assert "**Time.**" in first, "state the time per profile at the top"
     assert "## Summary" in last and "## Exercises" in last
@@ -67,4 +68,6 @@ def test_notebook_runs_under_papermill_in_smoke(path, tmp_path):
     text = "".join("".join(o.get("text", "")) for c in executed["cells"]
                    for o in c.get("outputs", []))
     assert "PROFILE = 'smoke'" in text, "the notebook must print which profile it runs"
-    assert "none of them is a result" in text, "smoke runs must say their numbers are not results"
+    # Either the numbers are not results (random weights) or they are real in every profile
+    # (data generated in the notebook); the notebook must say which.
+    assert "none of them is a result" in text or "real in every profile" in text

@@ -1,0 +1,62 @@
+import numpy as np
+
+from course_utils import checks, solutions
+
+
+def test_checkers_accept_the_solutions():
+    assert checks.SOFTMAX_CROSS_ENTROPY.evaluate(solutions.softmax_cross_entropy).status == "correct"
+    assert checks.BCE_GRADIENT.evaluate(solutions.bce_gradient).status == "correct"
+    assert checks.WEIGHT_DECAY_STEP.evaluate(solutions.weight_decay_step).status == "correct"
+
+
+def test_unstable_softmax_is_rejected_with_a_hint_about_overflow():
+    def naive(logits, labels):
+        e = np.exp(logits)
+        return -np.log(e[np.arange(len(e)), labels] / e.sum(1))
+
+    result = checks.SOFTMAX_CROSS_ENTROPY.evaluate(naive)
+    assert result.status == "incorrect" and "subtract each row's max" in result.message
+
+
+def test_returning_the_mean_is_rejected_with_a_shape_hint():
+    result = checks.SOFTMAX_CROSS_ENTROPY.evaluate(
+        lambda z, y: solutions.softmax_cross_entropy(z, y).mean())
+    assert result.status == "incorrect" and "shape" in result.message
+
+
+def test_extra_sigmoid_derivative_is_rejected():
+    def wrong(y, z):
+        s = 1 / (1 + np.exp(-z))
+        return (s - y) * s * (1 - s)
+
+    assert checks.BCE_GRADIENT.evaluate(wrong).status == "incorrect"
+
+
+def test_decay_without_learning_rate_is_rejected():
+    wrong = lambda theta, g, lr, wd: theta - lr * g - wd * theta  # noqa: E731
+    result = checks.WEIGHT_DECAY_STEP.evaluate(wrong)
+    assert result.status == "incorrect" and "scaled by the learning rate" in result.message
+
+
+def test_unattempted_and_crashing_answers_never_raise(capsys):
+    assert checks.BCE_GRADIENT.evaluate(None).status == "not attempted"
+    assert checks.BCE_GRADIENT.evaluate(lambda y, z: None).status == "not attempted"
+
+    def todo(y, z):
+        raise NotImplementedError
+
+    assert checks.BCE_GRADIENT.evaluate(todo).status == "not attempted"
+    result = checks.BCE_GRADIENT.evaluate(lambda y, z: 1 / 0)
+    assert result.status == "incorrect" and "ZeroDivisionError" in result.message
+    assert checks.BCE_GRADIENT.check(lambda y, z: 1 / 0) is None  # displays, does not raise
+    assert "incorrect" in capsys.readouterr().out
+
+
+def test_rule_of_thumb_choice_exercise():
+    right = {"small_similar": "A", "large_similar": "c", "small_different": "D", "large_different": "C"}
+    assert checks.RULE_OF_THUMB.evaluate(right).status == "correct"
+    wrong = dict(right, small_different="C")
+    result = checks.RULE_OF_THUMB.evaluate(wrong)
+    assert result.status == "incorrect" and "small_different" in result.message
+    assert checks.RULE_OF_THUMB.evaluate({k: "?" for k in right}).status == "not attempted"
+    assert checks.RULE_OF_THUMB.evaluate({"small_similar": "A"}).status == "incorrect"

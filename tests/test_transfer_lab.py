@@ -1,0 +1,45 @@
+"""The notebook-01 experiment: it must really show the effects the notebook asserts."""
+
+import numpy as np
+import pytest
+
+from course_utils import transfer_lab as tl
+
+SEEDS = [0, 1, 2, 3]  # the seeds notebook 01 uses in smoke
+
+
+def test_pretraining_fits_the_source_task():
+    assert tl.world(0).source_accuracy > 0.95
+
+
+def test_transfer_gain_shrinks_as_labels_grow():
+    sweep = tl.sweep_labels([2, 5, 50, 100], SEEDS)
+    gain = sweep.gain.mean(0)
+    assert gain[:2].mean() > 0 and gain[:2].mean() > gain[2:].mean()
+    assert sweep.transfer.shape == (len(SEEDS), 4)
+
+
+def test_transfer_gain_falls_and_turns_negative_with_dissimilar_targets():
+    gain = tl.sweep_similarity([1.0, 0.0], SEEDS, labels_per_class=5).gain.mean(0)
+    assert gain[0] > gain[1] and gain[1] < 0
+
+
+def test_runs_are_deterministic_per_seed():
+    assert tl.run_point(1, 5, 0.5) == tl.run_point(1, 5, 0.5)
+
+
+def test_similarity_outside_zero_one_is_an_error():
+    with pytest.raises(ValueError, match="similarity"):
+        tl.target_task(tl.world(0), 1.5)
+
+
+def test_sweep_table_shows_mean_and_std():
+    sweep = tl.Sweep("knob", (1, 2), np.array([[0.5, 0.6], [0.7, 0.8]]), np.array([[0.5, 0.5]] * 2))
+    text = sweep.table()
+    assert "0.600 ± 0.100" in text and "0.100 ± 0.100" in text
+
+
+def test_l2_sp_keeps_weights_closer_to_w0_as_lambda_grows():
+    free, anchored = tl.l2_sp_finetune(0, 0.0, epochs=60), tl.l2_sp_finetune(0, 1.0, epochs=60)
+    assert anchored.distance < free.distance / 5
+    assert anchored.train_loss > free.train_loss

@@ -1,0 +1,25 @@
+"""Widget logic without a browser: changing a control or clicking Run re-runs the function."""
+
+import ipywidgets as w
+
+from course_utils import widgets
+
+
+def test_button_runs_the_function_with_the_current_values():
+    seen = []
+    explorer = widgets.Explorer(lambda n, s: seen.append((n, s)) or f"{n}-{s}",
+                                {"n": w.IntSlider(value=5), "s": w.FloatSlider(value=0.5)})
+    assert seen == [(5, 0.5)]  # run once when shown
+    explorer.controls["n"].value = 7
+    assert len(seen) == 1  # with a button, changing a slider alone does not run
+    explorer.button.click()
+    assert seen[-1] == (7, 0.5) and explorer.last == "7-0.5" and explorer.calls == 2
+
+
+def test_without_a_button_every_change_reruns():
+    seen = []
+    explorer = widgets.Explorer(lambda eta: seen.append(eta), {"eta": w.FloatLogSlider(value=0.1, min=-2, max=0)},
+                                button=None, run_now=False)
+    assert seen == [] and explorer.button is None
+    explorer.controls["eta"].value = 0.5
+    assert seen == [0.5]
