@@ -735,9 +735,19 @@ def to_dataset(
             tf.TensorSpec((), tf.int32),
         ),
     )
+    ds = ds.apply(tf.data.experimental.assert_cardinality(len(paths_)))  # Keras knows the steps
     if cache:
         ds = ds.cache(cache if isinstance(cache, str) else "")
     if shuffle:
         ds = ds.shuffle(len(paths_), seed=seed, reshuffle_each_iteration=True)
     ds = ds.batch(batch_size).map(lambda x, y: (tf.cast(x, tf.float32), y))
     return ds.prefetch(tf.data.AUTOTUNE)
+
+
+def load_for_profile(profile, *, dataset: str = "", folder: str = "", seed: int = 0,
+                     progress: bool = False) -> Dataset:
+    """The notebooks' data: `folder` (your own class sub-folders) if given, else `dataset`,
+    else the profile's dataset; capped by the profile's images per class."""
+    if folder:
+        return load("folder", path=folder, profile=profile, seed=seed)
+    return load(dataset or profile.dataset, profile=profile, seed=seed, progress=progress)

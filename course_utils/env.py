@@ -171,6 +171,7 @@ def setup(
     memory_growth: bool = True,
     xla: bool = False,
     deterministic: bool = False,
+    quiet: bool = True,
 ) -> SetupReport:
     """Seed, then configure the GPUs; returns a report of what was done.
 
@@ -178,6 +179,7 @@ def setup(
     True insists (an error when no GPU qualifies), False keeps float32.
     Call it before building any model: memory growth can only be set before the GPUs
     are first used, and the precision policy applies to layers built afterwards.
+    quiet=True silences TensorFlow's Python-side warnings (tf.function retracing notices).
     """
     import keras
 
@@ -186,6 +188,8 @@ def setup(
         raise ValueError(f"mixed_precision must be True, False or 'auto', not {mixed_precision!r}.")
     if seed is not None:
         seed_everything(seed)
+    if quiet:
+        tf.get_logger().setLevel("ERROR")
     gpus = list_gpus()
     report = SetupReport(seed=seed, gpus=gpus)
 

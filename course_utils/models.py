@@ -147,7 +147,8 @@ class VGG16Preprocess(keras.layers.Layer):
     """
 
     def call(self, inputs):
-        x = keras.ops.cast(inputs, self.compute_dtype)[..., ::-1]
+        # keras.ops.flip, not [..., ::-1]: negative slice steps fail on the PyTorch backend.
+        x = keras.ops.flip(keras.ops.cast(inputs, self.compute_dtype), axis=-1)
         mean = keras.ops.convert_to_tensor([103.939, 116.779, 123.68], dtype=self.compute_dtype)
         return x - mean
 
@@ -324,3 +325,73 @@ def remove_regularizers(model) -> None:
     """Take every weight penalty off `model` (for example before comparing with weight decay)."""
     for variable in model.weights:
         variable.regularizer = None
+
+
+# --------------------------------------------------------------------------- baselines and splits
+
+
+def small_convnet(input_shape: tuple[int, int, int], num_classes: int, *, augmentation=None,
+                  name: str = "scratch_convnet"):
+    """A from-scratch baseline: three conv blocks, global pooling, a softmax layer."""
+    inputs = keras.Input(shape=input_shape, name="image")
+    x = augmentation(inputs) if augmentation is not None else inputs
+    x = keras.layers.Rescaling(1 / 255.0)(x)
+    for filters in (32, 64, 128):
+        x = keras.layers.Conv2D(filters, 3, padding="same", activation="relu")(x)
+        x = keras.layers.MaxPooling2D()(x)
+    x = keras.layers.GlobalAveragePooling2D()(x)
+    x = keras.layers.Dropout(0.3)(x)
+    outputs = keras.layers.Dense(num_classes, activation="softmax", dtype="float32")(x)
+    return keras.Model(inputs, outputs, name=name)
+
+
+def feature_head_model(head, feature_shape, name: str = "head_on_features"):
+    """A head as a model of its own, taking cached feature maps as input."""
+    inputs = keras.Input(shape=tuple(feature_shape), name="features")
+    return keras.Model(inputs, head(inputs), name=name)
+
+
+def cached_layer_for(base, first_trainable: str) -> str:
+    """The layer whose output can be cached when fine-tuning from `first_trainable` on."""
+    names = layer_names(base)
+    if first_trainable not in names:
+        raise ValueError(f"No layer named {first_trainable!r} in {base.name}. Layers: {', '.join(names)}.")
+    index = names.index(first_trainable)
+    if index <= 1:
+        raise ValueError(f"Fine-tuning from {first_trainable!r} trains everything: nothing to cache.")
+    return names[index - 1]
+
+
+def top_of_base(base, head, first_trainable: str, name: str = "top_on_cached_features"):
+    """The layers of `base` from `first_trainable` on, plus `head`, as a model on cached features.
+
+    The layers are *shared* with `base` (the same objects, the same weights): training this
+    model trains the real network, so fine-tuning block5 can run on cached block4_pool outputs
+    instead of pushing every image through blocks 1-4 at every epoch. Valid without
+    augmentation (cached features are fixed) and with layers that behave the same in training
+    and inference (VGG16 has no BatchNorm or Dropout).
+    """
+    cached = cached_layer_for(base, first_trainable)
+    names = layer_names(base)
+    inputs = keras.Input(shape=base.get_layer(cached).output.shape[1:], name=f"{cached}_features")
+    x = inputs
+    for layer in base.layers[names.index(first_trainable):]:
+        x = layer(x)
+    return keras.Model(inputs, head(x), name=name)
+
+
+def weights_for_profile(profile, override: str = "") -> str | None:
+    """The VGG16 weights a notebook uses: the profile's, unless `override` is 'random',
+    'imagenet' or a file path ('random' times the fast profile offline: same compute)."""
+    if not override:
+        return profile.weights
+    return None if override == "random" else override
+
+
+def head_of(model):
+    """The classifier head of a course model: its layer whose name ends in '_head' (by name)."""
+    heads = [layer for layer in model.layers if layer.name.endswith("_head")]
+    if len(heads) != 1:
+        raise ValueError(f"Expected one layer named '*_head' in {model.name}, found "
+                         f"{[h.name for h in heads] or 'none'}. Layers: {', '.join(layer_names(model))}.")
+    return heads[0]

@@ -183,3 +183,143 @@ def plot_gd(trajectories: Mapping[str, np.ndarray], curvature: float):
     ax.grid(alpha=0.3)
     fig.tight_layout()
     return fig
+
+
+def filters_grid(kernel, ncols: int = 16):
+    """First-layer filters [k, k, 3, n] as n small RGB images, each scaled to [0, 1]."""
+    import matplotlib.pyplot as plt
+
+    kernel = np.asarray(kernel)
+    n = kernel.shape[-1]
+    nrows = int(np.ceil(n / ncols))
+    fig, axes = plt.subplots(nrows, ncols, figsize=(ncols * 0.6, nrows * 0.6), squeeze=False)
+    for i, ax in enumerate(axes.flat):
+        ax.axis("off")
+        if i < n:
+            f = kernel[..., i]
+            ax.imshow((f - f.min()) / (np.ptp(f) or 1.0), interpolation="nearest")
+    fig.suptitle(f"{n} first-layer filters ({kernel.shape[0]}×{kernel.shape[1]}×{kernel.shape[2]})")
+    fig.tight_layout()
+    return fig
+
+
+def feature_maps(maps: Mapping[str, np.ndarray], channels: int = 6):
+    """For each layer name, the first `channels` feature maps [h, w, c] of one image."""
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(len(maps), channels, figsize=(channels * 1.3, len(maps) * 1.4),
+                             squeeze=False)
+    for row, (name, fmap) in zip(axes, maps.items()):
+        for c, ax in enumerate(row):
+            ax.axis("off")
+            if c < fmap.shape[-1]:
+                ax.imshow(fmap[..., c], cmap="viridis")
+        row[0].set_title(f"{name} {fmap.shape[0]}×{fmap.shape[1]}×{fmap.shape[2]}", fontsize=8,
+                         loc="left")
+    fig.tight_layout()
+    return fig
+
+
+def confusion_matrix(cm, class_names: Sequence[str], title: str = ""):
+    """A confusion matrix with counts in the cells (rows: true class, columns: predicted)."""
+    import matplotlib.pyplot as plt
+
+    cm = np.asarray(cm)
+    fig, ax = plt.subplots(figsize=(1.2 + 0.7 * len(class_names), 1 + 0.7 * len(class_names)))
+    ax.imshow(cm, cmap="Blues")
+    ax.set_xticks(range(len(class_names)), class_names, rotation=45, ha="right")
+    ax.set_yticks(range(len(class_names)), class_names)
+    ax.set_xlabel("predicted")
+    ax.set_ylabel("true")
+    for i in range(cm.shape[0]):
+        for j in range(cm.shape[1]):
+            ax.text(j, i, int(cm[i, j]), ha="center", va="center",
+                    color="white" if cm[i, j] > cm.max() / 2 else "black")
+    ax.set_title(title)
+    fig.tight_layout()
+    return fig
+
+
+def roc_pr_curves(curves: Mapping[int, dict], class_names: Sequence[str]):
+    """ROC (left) and precision-recall (right) curves, one per class (one-vs-rest)."""
+    import matplotlib.pyplot as plt
+
+    fig, (roc, pr) = plt.subplots(1, 2, figsize=(10, 3.8))
+    for c, cv in curves.items():
+        roc.plot(cv["fpr"], cv["tpr"], label=f"{class_names[c]} (AUC {cv['roc_auc']:.2f})")
+        pr.plot(cv["recall"], cv["precision"], label=f"{class_names[c]} (AP {cv['average_precision']:.2f})")
+    roc.plot([0, 1], [0, 1], "--", color="grey", lw=1)
+    roc.set(xlabel="false positive rate", ylabel="true positive rate", title="ROC")
+    pr.set(xlabel="recall", ylabel="precision", title="precision-recall")
+    for ax in (roc, pr):
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def reliability_diagram(bins: dict, ece: float):
+    """Accuracy against confidence per bin; the diagonal is perfect calibration."""
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(4.5, 4))
+    edges = bins["edges"]
+    centres = (edges[:-1] + edges[1:]) / 2
+    acc = np.nan_to_num(np.asarray(bins["accuracy"], dtype=float))
+    ax.bar(centres, acc, width=edges[1] - edges[0], edgecolor="black", alpha=0.7, label="accuracy")
+    ax.plot([0, 1], [0, 1], "--", color="grey", label="perfect calibration")
+    ax.set(xlabel="confidence", ylabel="accuracy", xlim=(0, 1), ylim=(0, 1),
+           title=f"reliability (ECE = {ece:.3f})")
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def gradcam_overlay(images, heatmaps, titles: Sequence[str] | None = None):
+    """Each image with its Grad-CAM heat map laid over it."""
+    import matplotlib.pyplot as plt
+
+    n = len(images)
+    fig, axes = plt.subplots(1, n, figsize=(2.4 * n, 2.6), squeeze=False)
+    for k, ax in enumerate(axes[0]):
+        ax.imshow(np.asarray(images[k]).astype(np.uint8))
+        ax.imshow(heatmaps[k], cmap="jet", alpha=0.4)
+        ax.axis("off")
+        if titles is not None:
+            ax.set_title(titles[k], fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def data_efficiency(curves: Mapping[str, Mapping[int, float]]):
+    """Test accuracy against training images per class, one line per method."""
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(6, 3.8))
+    for method, points in curves.items():
+        xs = sorted(points)
+        ax.plot(xs, [points[x] for x in xs], "-o", label=method)
+    ax.set_xscale("log")
+    xs = sorted({x for p in curves.values() for x in p})
+    ax.set_xticks(xs, [str(x) for x in xs])
+    ax.minorticks_off()
+    ax.set(xlabel="training images per class", ylabel="test accuracy")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def method_comparison(rows: Sequence[dict]):
+    """Test accuracy (mean ± std over repeats) of every method, as horizontal bars."""
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(7, 0.5 * len(rows) + 1))
+    names = [r["name"] for r in rows]
+    ax.barh(names, [r["accuracy_mean"] for r in rows], xerr=[r["accuracy_std"] for r in rows],
+            capsize=3, color="tab:blue", alpha=0.8)
+    ax.invert_yaxis()
+    ax.set(xlabel="test accuracy (mean ± std over repeats)", xlim=(0, 1))
+    ax.grid(alpha=0.3, axis="x")
+    fig.tight_layout()
+    return fig

@@ -11,11 +11,23 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import time
 from pathlib import Path
 
-from . import paths, profiles
+from . import claims, paths, profiles
+
+
+def _headline(results_md: Path) -> str:
+    """The methods table of results.md (its first Markdown table, with the note above it)."""
+    lines = results_md.read_text().splitlines()
+    start = next((i for i, line in enumerate(lines) if line.startswith("| method")), None)
+    if start is None:
+        return ""
+    end = next((i for i in range(start, len(lines)) if not lines[i].startswith("|")), len(lines))
+    note = [line for line in lines[:start] if line.startswith("**")]
+    return "\n".join(note + lines[start:end])
 
 
 def notebooks_in(folder: Path) -> list[Path]:
@@ -24,7 +36,11 @@ def notebooks_in(folder: Path) -> list[Path]:
 
 
 def execute(notebook: Path, output: Path, profile: str, progress: bool = True) -> float:
-    """Run one notebook with papermill (PROFILE=profile) into `output`; returns seconds."""
+    """Run one notebook with papermill (PROFILE=profile) into `output`; returns seconds.
+
+    The kernel inherits this process's environment, COURSE_OUTPUT_DIR included, so models,
+    results and claims land in the run's output folder.
+    """
     import papermill as pm
 
     output.parent.mkdir(parents=True, exist_ok=True)
@@ -37,6 +53,17 @@ def execute(notebook: Path, output: Path, profile: str, progress: bool = True) -
 
 
 def main(argv: list[str] | None = None) -> int:
+    previous = os.environ.get("COURSE_OUTPUT_DIR")
+    try:
+        return _main(argv)
+    finally:  # the notebooks' output folder was set for this run only
+        if previous is None:
+            os.environ.pop("COURSE_OUTPUT_DIR", None)
+        else:
+            os.environ["COURSE_OUTPUT_DIR"] = previous
+
+
+def _main(argv: list[str] | None) -> int:
     parser = argparse.ArgumentParser(description="Run every course notebook headless.")
     parser.add_argument("--profile", default=None, help=f"one of {', '.join(profiles.names())}")
     parser.add_argument("--notebooks", type=Path, default=None, help="folder of notebooks")
@@ -47,6 +74,7 @@ def main(argv: list[str] | None = None) -> int:
     root = paths.repo_root() or Path.cwd()
     nb_dir = args.notebooks or root / "notebooks"
     out_dir = args.output or paths.outputs_dir()
+    os.environ["COURSE_OUTPUT_DIR"] = str(out_dir.resolve())  # notebooks write their files here
     resolved = profiles.resolve(args.profile)
     print(resolved.banner(), flush=True)
     notebooks = notebooks_in(nb_dir)
@@ -58,6 +86,10 @@ def main(argv: list[str] | None = None) -> int:
               "choose another --output folder.", file=sys.stderr)
         return 2
 
+    # Claims and results are this run's alone: clear the previous run's ledger and results.
+    out_dir.mkdir(parents=True, exist_ok=True)
+    for stale in (out_dir / "claims.json", out_dir / "results.json", out_dir / "results.md"):
+        stale.unlink(missing_ok=True)
     timings: dict[str, float] = {}
     failed = None
     for i, nb in enumerate(notebooks, 1):
@@ -82,7 +114,13 @@ def main(argv: list[str] | None = None) -> int:
     for name, secs in timings.items():
         print(f"{name:<38} {secs:8.1f}")
     print(f"{'total':<38} {sum(timings.values()):8.1f}")
-    print(f"executed notebooks: {out_dir / 'notebooks'}; summary: {out_dir / 'run_summary.json'}")
+    results_md = out_dir / "results.md"
+    if results_md.exists():
+        print("\n" + _headline(results_md))
+    print(f"\nexecuted notebooks: {out_dir / 'notebooks'}")
+    print(f"results: {results_md if results_md.exists() else '(not written: notebook 05 did not run)'}; "
+          f"run summary: {out_dir / 'run_summary.json'}")
+    print(claims.summary())
     if not resolved.meaningful:
         print("Profile smoke: the numbers in these notebooks check that the code runs; "
               "they are not results (no pretrained weights).")

@@ -10,6 +10,11 @@ os.environ["COURSE_PROFILE"] = "smoke"
 os.environ["COURSE_OFFLINE"] = "1"  # never probe the network in tests
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 os.environ.setdefault("MPLBACKEND", "Agg")
+# Executed notebooks save models, results and claims under COURSE_OUTPUT_DIR: keep the test
+# run's away from a learner's outputs/ folder.
+import tempfile  # noqa: E402
+
+os.environ["COURSE_OUTPUT_DIR"] = tempfile.mkdtemp(prefix="course-test-outputs-")
 
 from pathlib import Path  # noqa: E402
 

@@ -61,3 +61,22 @@ def test_sources_are_never_the_output(tmp_path):
         assert run_course.main(["--profile", "smoke", "--notebooks", str(src),
                                 "--output", str(output)]) == 2
     assert digest(src) == before and not (tmp_path / "run_summary.json").exists()
+
+
+def test_the_run_ends_with_the_headline_table_and_the_claims_count(tmp_path, capsys):
+    src = tmp_path / "notebooks"
+    src.mkdir()
+    tiny_notebook(src / "00_results.ipynb", "\n".join([
+        "from course_utils import claims, evaluate, paths",
+        "claims.check('00', 'transfer helps', pretrained=False)",
+        "evaluate.write_results({'profile': PROFILE, 'meaningful': False, 'claims': claims.summary(),",
+        "    'methods': [{'name': 'm', 'accuracy_mean': 0.5, 'accuracy_std': 0.0, 'f1_mean': 0.5,",
+        "                 'train_seconds_mean': 1.0, 'repeats': 1}], 'data_efficiency': {}},",
+        "    paths.outputs_dir())",
+    ]))
+    assert run_course.main(["--profile", "smoke", "--notebooks", str(src), "--output", str(tmp_path / "out"),
+                            "--no-progress"]) == 0
+    out = capsys.readouterr().out
+    assert "| m | 0.500 ± 0.000 | 0.500 | 1.0 | 1 |" in out
+    assert "claims checked: 0 of 1 (0 hold); 1 not checked" in out
+    assert (tmp_path / "out" / "results.json").exists()

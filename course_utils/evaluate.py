@@ -1,0 +1,192 @@
+"""Evaluation on the held-out test split: metrics, calibration, curves, Grad-CAM, results files."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Sequence
+
+import keras
+import numpy as np
+
+RESULTS_SCHEMA = 1
+
+
+@dataclass
+class Report:
+    """Metrics of one model on one split."""
+
+    accuracy: float
+    precision: float  # macro average
+    recall: float
+    f1: float
+    ece: float
+    confusion: np.ndarray
+    per_class: dict  # sklearn's classification_report as a dict
+
+    def as_dict(self) -> dict:
+        return {"accuracy": self.accuracy, "precision": self.precision, "recall": self.recall,
+                "f1": self.f1, "ece": self.ece}
+
+
+def expected_calibration_error(y_true, proba, n_bins: int = 10) -> float:
+    """ECE = Σ_b (n_b / n) |accuracy_b − confidence_b| over equal-width confidence bins.
+
+    Confidence is the top predicted probability; a sample with confidence exactly equal to a
+    bin's upper edge falls in that bin (bins are (lo, hi], the first one [0, hi]).
+    """
+    y_true = np.asarray(y_true)
+    proba = np.asarray(proba, dtype=np.float64)
+    confidence = proba.max(axis=1)
+    correct = (proba.argmax(axis=1) == y_true).astype(float)
+    edges = np.linspace(0.0, 1.0, n_bins + 1)
+    bins = np.clip(np.searchsorted(edges, confidence, side="left") - 1, 0, n_bins - 1)
+    ece = 0.0
+    for b in range(n_bins):
+        mask = bins == b
+        if mask.any():
+            ece += mask.mean() * abs(correct[mask].mean() - confidence[mask].mean())
+    return float(ece)
+
+
+def reliability_bins(y_true, proba, n_bins: int = 10) -> dict:
+    """Per-bin mean confidence, accuracy and count, for a reliability diagram."""
+    proba = np.asarray(proba, dtype=np.float64)
+    confidence = proba.max(axis=1)
+    correct = (proba.argmax(axis=1) == np.asarray(y_true)).astype(float)
+    edges = np.linspace(0.0, 1.0, n_bins + 1)
+    bins = np.clip(np.searchsorted(edges, confidence, side="left") - 1, 0, n_bins - 1)
+    out = {"edges": edges, "confidence": [], "accuracy": [], "count": []}
+    for b in range(n_bins):
+        mask = bins == b
+        out["count"].append(int(mask.sum()))
+        out["confidence"].append(float(confidence[mask].mean()) if mask.any() else np.nan)
+        out["accuracy"].append(float(correct[mask].mean()) if mask.any() else np.nan)
+    return out
+
+
+def report(y_true, proba, class_names: Sequence[str], n_bins: int = 10) -> Report:
+    """Accuracy, macro precision/recall/F1, ECE, confusion matrix and per-class report."""
+    from sklearn import metrics
+
+    y_true = np.asarray(y_true)
+    y_pred = np.asarray(proba).argmax(axis=1)
+    labels = list(range(len(class_names)))
+    p, r, f, _ = metrics.precision_recall_fscore_support(y_true, y_pred, labels=labels,
+                                                         average="macro", zero_division=0)
+    return Report(
+        accuracy=float(metrics.accuracy_score(y_true, y_pred)),
+        precision=float(p), recall=float(r), f1=float(f),
+        ece=expected_calibration_error(y_true, proba, n_bins),
+        confusion=metrics.confusion_matrix(y_true, y_pred, labels=labels),
+        per_class=metrics.classification_report(y_true, y_pred, labels=labels, target_names=list(class_names),
+                                                output_dict=True, zero_division=0),
+    )
+
+
+def curves(y_true, proba) -> dict:
+    """ROC and precision-recall curves, one-vs-rest per class (one curve when binary)."""
+    from sklearn import metrics
+
+    y_true = np.asarray(y_true)
+    proba = np.asarray(proba)
+    k = proba.shape[1]
+    classes = [1] if k == 2 else list(range(k))
+    out = {}
+    for c in classes:
+        positive = (y_true == c).astype(int)
+        if positive.min() == positive.max():  # one class absent: no curve
+            continue
+        fpr, tpr, _ = metrics.roc_curve(positive, proba[:, c])
+        prec, rec, _ = metrics.precision_recall_curve(positive, proba[:, c])
+        out[c] = {"fpr": fpr, "tpr": tpr, "roc_auc": float(metrics.auc(fpr, tpr)),
+                  "precision": prec, "recall": rec,
+                  "average_precision": float(metrics.average_precision_score(positive, proba[:, c]))}
+    return out
+
+
+# --------------------------------------------------------------------------- Grad-CAM
+
+
+def grad_cam_model(model, base_name: str = "vgg16", layer: str = "block5_conv3"):
+    """A model image -> (the conv layer's output, class probabilities), without augmentation."""
+    base = model.get_layer(base_name)
+    preprocess = next(l for l in model.layers if type(l).__name__ == "VGG16Preprocess")
+    after_base = model.layers[model.layers.index(base) + 1:]
+    inner = keras.Model(base.inputs, [base.get_layer(layer).output, base.output])
+    inputs = keras.Input(model.input_shape[1:])
+    conv_out, x = inner(preprocess(inputs))
+    for l in after_base:
+        x = l(x)
+    return keras.Model(inputs, [conv_out, x])
+
+
+def grad_cam(cam_model, images, class_index: int | Sequence[int] | None = None) -> np.ndarray:
+    """Grad-CAM heat maps [n, h, w] in [0, 1], at the input's resolution.
+
+    Weights of each feature map = the spatial mean of d(class score)/d(map); the map is the
+    ReLU of their weighted sum, scaled to [0, 1] per image (all zeros when nothing is positive).
+    """
+    import tensorflow as tf
+
+    x = tf.convert_to_tensor(np.asarray(images, dtype="float32"))
+    with tf.GradientTape() as tape:
+        conv, probs = cam_model(x, training=False)
+        tape.watch(conv)
+        idx = np.asarray(probs).argmax(axis=1) if class_index is None else np.broadcast_to(class_index, (len(x),))
+        score = tf.reduce_sum(tf.gather(probs, idx, axis=1, batch_dims=1))
+    grads = tape.gradient(score, conv)
+    weights = tf.reduce_mean(grads, axis=(1, 2), keepdims=True)
+    cam = tf.nn.relu(tf.reduce_sum(weights * conv, axis=-1))
+    cam = tf.image.resize(cam[..., None], x.shape[1:3])[..., 0].numpy()
+    peak = cam.reshape(len(cam), -1).max(axis=1)
+    return np.where(peak[:, None, None] > 0, cam / np.maximum(peak[:, None, None], 1e-12), 0.0)
+
+
+# --------------------------------------------------------------------------- results files
+
+
+def write_results(results: dict, out_dir: Path | str) -> tuple[Path, Path]:
+    """Write results.json (schema RESULTS_SCHEMA) and results.md; returns both paths.
+
+    `results` holds: profile (name), meaningful (bool), methods (list of rows with name,
+    accuracy_mean, accuracy_std, f1_mean, train_seconds_mean, repeats), data_efficiency
+    ({method: {images_per_class: accuracy}}), claims (summary string).
+    """
+    required = {"profile", "meaningful", "methods", "data_efficiency", "claims"}
+    missing = required - set(results)
+    if missing:
+        raise ValueError(f"results lack {sorted(missing)}")
+    row_keys = ("name", "accuracy_mean", "accuracy_std", "f1_mean", "train_seconds_mean", "repeats")
+    for row in results["methods"]:
+        if set(row_keys) - set(row):
+            raise ValueError(f"method row {row} lacks {sorted(set(row_keys) - set(row))}")
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    payload = {"schema": RESULTS_SCHEMA, **results}
+    json_path = out_dir / "results.json"
+    json_path.write_text(json.dumps(payload, indent=2, default=float) + "\n")
+    md_path = out_dir / "results.md"
+    md_path.write_text(results_markdown(payload))
+    return json_path, md_path
+
+
+def results_markdown(results: dict) -> str:
+    """The headline table (and the data-efficiency table) as Markdown."""
+    lines = [f"# Results (profile {results['profile']})", ""]
+    if not results["meaningful"]:
+        lines += ["**Random weights: these numbers check that the code runs; they are not results.**", ""]
+    lines += ["| method | test accuracy | macro F1 | training time (s) | repeats |", "|---|---|---|---|---|"]
+    for r in results["methods"]:
+        lines.append(f"| {r['name']} | {r['accuracy_mean']:.3f} ± {r['accuracy_std']:.3f} | {r['f1_mean']:.3f} "
+                     f"| {r['train_seconds_mean']:.1f} | {r['repeats']} |")
+    eff = results["data_efficiency"]
+    if eff:
+        counts = sorted({int(c) for curve in eff.values() for c in curve})
+        lines += ["", "| images per class | " + " | ".join(eff) + " |", "|---" * (len(eff) + 1) + "|"]
+        for c in counts:
+            cells = [f"{eff[m].get(c, eff[m].get(str(c), float('nan'))):.3f}" for m in eff]
+            lines.append(f"| {c} | " + " | ".join(cells) + " |")
+    lines += ["", results["claims"], ""]
+    return "\n".join(lines)
