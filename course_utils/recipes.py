@@ -41,6 +41,13 @@ class Context:
         return self.base
 
     def extract(self, split: data.Split, role: str, layer: str | None = None):
+        """Features of a split; a subset of the training split is cut from the whole one's."""
+        if role == "train" and split is not self.ds.train:
+            position = {p: i for i, p in enumerate(self.ds.train.paths)}
+            if all(p in position for p in split.paths):
+                x, y = self.extract(self.ds.train, "train", layer)
+                idx = [position[p] for p in split.paths]
+                return x[idx], y[idx]
         return features.extract(self.base, split, self.profile.image_size, dataset_name=self.ds.name,
                                 role=role, layer=layer, batch_size=self.profile.batch_size)[:2]
 

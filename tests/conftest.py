@@ -24,6 +24,13 @@ ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
 
 
+def pytest_sessionfinish(session, exitstatus):
+    """Remove the test run's outputs folder (executed notebooks' models and results)."""
+    import shutil
+
+    shutil.rmtree(os.environ["COURSE_OUTPUT_DIR"], ignore_errors=True)
+
+
 @pytest.fixture
 def data_home(tmp_path, monkeypatch):
     """An empty data folder (and Keras cache) so tests never see a real download."""

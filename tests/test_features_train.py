@@ -144,3 +144,21 @@ def test_claims_are_checked_only_with_pretrained_weights(tmp_path, monkeypatch):
     assert claims.summary() == "claims checked: 2 of 2 (1 hold)"
     claims.check("05", "E", pretrained=False)
     assert claims.summary().startswith("claims checked: 2 of 3 (1 hold); 1 not checked")
+
+
+def test_a_training_subset_reuses_the_whole_splits_cached_features(shapes, tmp_path, monkeypatch):
+    from course_utils import profiles, recipes
+
+    monkeypatch.setenv("COURSE_DATA_DIR", str(tmp_path))
+    ctx = recipes.Context(shapes, profiles.get("smoke"), 0, None)
+    calls = []
+    real = features.extract
+    monkeypatch.setattr(features, "extract", lambda *a, **k: calls.append(k["role"]) or real(*a, **k))
+    whole_x, whole_y = ctx.extract(shapes.train, "train")
+    part = recipes.subset(shapes.train, 2)
+    part_x, part_y = ctx.extract(part, "train")
+    assert calls == ["train", "train"]  # the subset asked for the whole split (a cache hit), nothing new
+    assert len(list((tmp_path / "cache" / "features").glob("*.npz"))) == 1
+    rows = [shapes.train.paths.index(p) for p in part.paths]
+    np.testing.assert_array_equal(part_x, whole_x[rows])
+    np.testing.assert_array_equal(part_y, list(part.labels))
