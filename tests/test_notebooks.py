@@ -31,6 +31,11 @@ def test_notebook_has_one_parameters_cell_with_profile(path):
     params = pm.inspect_notebook(str(path))
     assert "PROFILE" in params
     assert "COURSE_PROFILE" in params["PROFILE"]["default"]
+    # Every assignment in the cell must be one papermill can read (it skips, with a mere
+    # warning, lines it cannot parse, e.g. comments holding quotes).
+    assigned = [line.split("=")[0].strip() for line in "".join(tagged[0]["source"]).splitlines()
+                if "=" in line and not line.lstrip().startswith("#")]
+    assert sorted(assigned) == sorted(params), f"papermill sees {sorted(params)}, the cell sets {assigned}"
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=ids)
