@@ -26,7 +26,7 @@ import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from course_utils import env, models, paths, profiles, train  # noqa: E402
+from course_utils import env, features, models, paths, profiles, train  # noqa: E402
 
 TARGETS = {
     "cached_vs_frozen_speedup": 10.0,  # cached-feature epochs at least 10x faster than in-model
@@ -87,8 +87,6 @@ def epochs(profile, n_train: int) -> dict:
     frozen = models.build_classifier(base, head, augmentation=models.augmentation_layers())
     train.compile_classifier(frozen, keras.optimizers.Adam(learning_rate=1e-3))
     t_frozen = train.fit(frozen, ds, epochs=2).epoch_seconds[-1]
-
-    from course_utils import features
 
     feats = features.extractor(base).predict(x, batch_size=bs, verbose=0)
     on_feats = models.feature_head_model(models.gap_head(2), feats.shape[1:])

@@ -25,33 +25,12 @@ class Report:
     confusion: np.ndarray
     per_class: dict  # sklearn's classification_report as a dict
 
-    def as_dict(self) -> dict:
-        return {"accuracy": self.accuracy, "precision": self.precision, "recall": self.recall,
-                "f1": self.f1, "ece": self.ece}
-
-
-def expected_calibration_error(y_true, proba, n_bins: int = 10) -> float:
-    """ECE = Σ_b (n_b / n) |accuracy_b − confidence_b| over equal-width confidence bins.
-
-    Confidence is the top predicted probability; a sample with confidence exactly equal to a
-    bin's upper edge falls in that bin (bins are (lo, hi], the first one [0, hi]).
-    """
-    y_true = np.asarray(y_true)
-    proba = np.asarray(proba, dtype=np.float64)
-    confidence = proba.max(axis=1)
-    correct = (proba.argmax(axis=1) == y_true).astype(float)
-    edges = np.linspace(0.0, 1.0, n_bins + 1)
-    bins = np.clip(np.searchsorted(edges, confidence, side="left") - 1, 0, n_bins - 1)
-    ece = 0.0
-    for b in range(n_bins):
-        mask = bins == b
-        if mask.any():
-            ece += mask.mean() * abs(correct[mask].mean() - confidence[mask].mean())
-    return float(ece)
-
 
 def reliability_bins(y_true, proba, n_bins: int = 10) -> dict:
-    """Per-bin mean confidence, accuracy and count, for a reliability diagram."""
+    """Per-bin mean confidence, accuracy and count over equal-width confidence bins.
+
+    Confidence is the top predicted probability; bins are (lo, hi], the first one [0, hi].
+    """
     proba = np.asarray(proba, dtype=np.float64)
     confidence = proba.max(axis=1)
     correct = (proba.argmax(axis=1) == np.asarray(y_true)).astype(float)
@@ -64,6 +43,14 @@ def reliability_bins(y_true, proba, n_bins: int = 10) -> dict:
         out["confidence"].append(float(confidence[mask].mean()) if mask.any() else np.nan)
         out["accuracy"].append(float(correct[mask].mean()) if mask.any() else np.nan)
     return out
+
+
+def expected_calibration_error(y_true, proba, n_bins: int = 10) -> float:
+    """ECE = Σ_b (n_b / n) |accuracy_b − confidence_b| over the reliability bins."""
+    bins = reliability_bins(y_true, proba, n_bins)
+    n = sum(bins["count"])
+    return float(sum(c / n * abs(a - f) for c, a, f in zip(bins["count"], bins["accuracy"],
+                                                         bins["confidence"]) if c))
 
 
 def report(y_true, proba, class_names: Sequence[str], n_bins: int = 10) -> Report:
@@ -133,7 +120,6 @@ def grad_cam(cam_model, images, class_index: int | Sequence[int] | None = None) 
     x = tf.convert_to_tensor(np.asarray(images, dtype="float32"))
     with tf.GradientTape() as tape:
         conv, probs = cam_model(x, training=False)
-        tape.watch(conv)
         idx = np.asarray(probs).argmax(axis=1) if class_index is None else np.broadcast_to(class_index, (len(x),))
         score = tf.reduce_sum(tf.gather(probs, idx, axis=1, batch_dims=1))
     grads = tape.gradient(score, conv)

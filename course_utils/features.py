@@ -39,20 +39,19 @@ def weights_fingerprint(model, upto: str | None = None) -> str:
     return h.hexdigest()[:16]
 
 
-_EXTRACTORS: dict[tuple[int, str | None], tuple[object, object]] = {}
-
-
 def extractor(base, layer: str | None = None):
     """A model mapping raw [0, 255] RGB images to the output of `layer` (default: the base's).
 
-    Built once per base and layer and reused, so Keras traces its predict function once.
+    Built once per base and layer and kept on the base itself (so it lives and dies with the
+    base), and Keras traces its predict function once.
     """
-    cached = _EXTRACTORS.get((id(base), layer))
-    if cached is not None and cached[0] is base:
-        return cached[1]
-    model = _build_extractor(base, layer)
-    _EXTRACTORS[(id(base), layer)] = (base, model)
-    return model
+    cache = base.__dict__.get("_course_extractors")
+    if cache is None:
+        cache = {}
+        object.__setattr__(base, "_course_extractors", cache)  # not a tracked Keras attribute
+    if layer not in cache:
+        cache[layer] = _build_extractor(base, layer)
+    return cache[layer]
 
 
 def _build_extractor(base, layer):

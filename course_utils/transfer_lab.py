@@ -32,6 +32,15 @@ N_TEST = 1000
 N_POOL = 500  # target examples labels are drawn from
 
 
+def describe() -> str:
+    """The experiment's sizes, read from the constants that set them."""
+    return (f"hidden factors: {FACTORS}; observed features: {FEATURES}; network: {FEATURES} -> "
+            f"{HIDDEN} -> {HIDDEN} -> classes (ReLU)\n"
+            f"source task: {SOURCE_CLASSES} classes, {N_SOURCE:,} labelled examples\n"
+            f"target task: {TARGET_CLASSES} classes, labels drawn from {N_POOL} examples, "
+            f"tested on {N_TEST:,} held-out examples")
+
+
 # --------------------------------------------------------------------------- a NumPy MLP
 
 

@@ -162,3 +162,10 @@ def test_a_training_subset_reuses_the_whole_splits_cached_features(shapes, tmp_p
     rows = [shapes.train.paths.index(p) for p in part.paths]
     np.testing.assert_array_equal(part_x, whole_x[rows])
     np.testing.assert_array_equal(part_y, list(part.labels))
+
+
+def test_an_extractor_is_built_once_per_base_and_layer(base):
+    assert features.extractor(base) is features.extractor(base)
+    assert features.extractor(base, "block4_pool") is not features.extractor(base)
+    other = models.vgg16_base(None, (SIZE, SIZE, 3), quiet=True)
+    assert features.extractor(other) is not features.extractor(base)

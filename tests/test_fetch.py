@@ -1,0 +1,29 @@
+"""`make fetch` (python -m course_utils.fetch): offline it fails clearly, keeps nothing, exits 1."""
+
+import urllib.error
+import urllib.request
+
+from course_utils import fetch, models
+
+
+def test_fetch_offline_reports_each_failure_and_exits_non_zero(data_home, monkeypatch, capsys):
+    def offline(url, timeout=None):
+        raise urllib.error.URLError("no route to host")
+
+    monkeypatch.setattr(urllib.request, "urlopen", offline)
+    assert fetch.main(["--datasets", "cats_vs_dogs", "flowers"]) == 1
+    err = capsys.readouterr().err
+    assert "FAIL VGG16 ImageNet weights" in err and models.VGG16_NOTOP_FILE in err
+    assert "FAIL dataset cats_vs_dogs" in err and "FAIL dataset flowers" in err
+    assert not any(p.is_file() for p in data_home.rglob("*"))  # no partial file left
+
+
+def test_fetch_generates_the_offline_dataset_without_network(data_home, capsys):
+    assert fetch.main(["--no-weights", "--datasets", "shapes"]) == 0
+    assert "ok   dataset shapes" in capsys.readouterr().out
+    assert (data_home / "cache" / "shapes" / ".complete").exists()
+
+
+def test_unknown_dataset_is_a_failure_not_a_crash(data_home, capsys):
+    assert fetch.main(["--no-weights", "--datasets", "imagenet"]) == 1
+    assert "Unknown dataset 'imagenet'" in capsys.readouterr().err
