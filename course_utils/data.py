@@ -1,49 +1,63 @@
 """Datasets: a registry of named datasets, any folder of class sub-folders, and splits.
 
+The public face of the data modules, which notebooks use as ``data.<name>``:
+
 - ``REGISTRY`` names the datasets the course knows: ``cats_vs_dogs`` and ``flowers``
   (downloaded with a checksum and a progress bar) and ``shapes`` (generated on this
   machine, deterministically: the offline default, used by CI).
 - ``load(name)`` / ``load_folder(path)`` scan the images, split them into train /
-  validation / test once and deterministically, and skip or convert bad files, counting
-  them. The test split is for the final evaluation only, never for model selection.
+  validation / test once and deterministically, and skip or convert bad files, listing
+  them in ``Dataset.summary()``. The test split is for the final evaluation only.
 - ``to_dataset(split, ...)`` turns a split into a batched, cached, prefetched tf.data pipeline.
+
+The work is done by modules with one concern each (plumbing first):
+``errors``, ``images`` (decoding one file), ``folders`` (scanning a folder), ``splits``
+(deterministic splits, ``Dataset``), ``generated`` (the shapes dataset), ``downloads``
+(download, verify, extract) and ``pipeline`` (tf.data).
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
-import os
-import shutil
-import tarfile
-import tempfile
-import urllib.error
-import urllib.request
-import zipfile
-from collections import Counter
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable, Sequence
-
-import numpy as np
-from PIL import Image, ImageDraw, UnidentifiedImageError
 
 from . import network, paths
+from .downloads import download, extract_archive, file_digest, install_archive, verify_file
+from .errors import ChecksumError, DatasetError, DownloadError
+from .folders import SPLIT_DIR_NAMES, SPLITS, ScanReport, scan_folder
+from .generated import (
+    SHAPES_CLASSES,
+    SHAPES_PER_CLASS,
+    SHAPES_SEED,
+    SHAPES_SIZE,
+    generate_shapes,
+    shapes_arrays,
+    shapes_fingerprint,
+)
+from .images import (
+    IMAGE_EXTENSIONS,
+    MAX_PIXELS,
+    ImageError,
+    check_image,
+    image_size,
+    inspect_image,
+    load_image,
+    to_rgb,
+)
+from .pipeline import load_arrays, to_dataset
+from .splits import DEFAULT_TEST_FRACTION, DEFAULT_VAL_FRACTION, Dataset, Split, load_folder
 
-IMAGE_EXTENSIONS = {".jpg", ".jpeg", ".png", ".bmp", ".gif", ".webp", ".tif", ".tiff"}
-SPLITS = ("train", "val", "test")
-# Folder names accepted for each split when a dataset comes with its own split folders.
-SPLIT_DIR_NAMES = {
-    "train": ("train", "training"),
-    "val": ("val", "valid", "validation"),
-    "test": ("test", "testing"),
-}
-DEFAULT_VAL_FRACTION = 0.2
-DEFAULT_TEST_FRACTION = 0.2
-
-
-# --------------------------------------------------------------------------- registry
+# Names other modules and the notebooks reach through ``data.``; kept here on purpose.
+__all__ = [
+    "ChecksumError", "DEFAULT_TEST_FRACTION", "DEFAULT_VAL_FRACTION", "Dataset", "DatasetError",
+    "DatasetSpec", "DownloadError", "IMAGE_EXTENSIONS", "ImageError", "MAX_PIXELS", "REGISTRY",
+    "SHAPES_CLASSES", "SHAPES_PER_CLASS", "SHAPES_SEED", "SHAPES_SIZE", "SPLITS",
+    "SPLIT_DIR_NAMES", "ScanReport", "Split", "availability", "check_image", "dataset_root",
+    "download", "extract_archive", "fetch", "file_digest", "generate_shapes", "image_size",
+    "inspect_image", "is_present", "load", "load_arrays", "load_folder", "load_for_profile",
+    "load_image", "scan_folder", "shapes_arrays", "shapes_fingerprint", "spec", "to_dataset",
+    "to_rgb", "verify_file",
+]
 
 
 @dataclass(frozen=True)
@@ -103,23 +117,6 @@ REGISTRY: dict[str, DatasetSpec] = {
     ),
 }
 
-SHAPES_CLASSES = ("circle", "square", "triangle")
-SHAPES_PER_CLASS = 40
-SHAPES_SIZE = 64
-SHAPES_SEED = 1234
-
-
-class DatasetError(ValueError):
-    """A dataset folder that cannot be used as it is (the message names the folder)."""
-
-
-class DownloadError(RuntimeError):
-    """A download that failed; no partial file is left behind."""
-
-
-class ChecksumError(RuntimeError):
-    """A downloaded file whose size or checksum is not the expected one (it was deleted)."""
-
 
 def spec(name: str) -> DatasetSpec:
     """The registry entry for `name`; a clear error lists the known datasets."""
@@ -162,134 +159,7 @@ def availability(name: str) -> Availability:
     return Availability(name, present, downloadable, dataset_root(name))
 
 
-# --------------------------------------------------------------------------- downloads
-
-
-def _parse_checksum(checksum: str) -> tuple[str, str]:
-    algo, _, digest = checksum.partition(":")
-    if algo not in {"sha256", "md5"} or not digest:
-        raise ValueError(f"checksum must look like 'sha256:<hex>' or 'md5:<hex>', not {checksum!r}")
-    return algo, digest.lower()
-
-
-def file_digest(path: Path | str, algo: str = "sha256", chunk: int = 1 << 20) -> str:
-    """The hex digest of a file."""
-    h = hashlib.new(algo)
-    with open(path, "rb") as f:
-        while block := f.read(chunk):
-            h.update(block)
-    return h.hexdigest()
-
-
-def _progress(total: int | None, desc: str, enabled: bool):
-    from tqdm.auto import tqdm
-
-    return tqdm(total=total, desc=desc, unit="B", unit_scale=True, unit_divisor=1024,
-                disable=not enabled)
-
-
-def download(
-    url: str,
-    dest: Path | str,
-    *,
-    checksum: str | None = None,
-    size: int | None = None,
-    progress: bool = False,
-    timeout: float = 60.0,
-) -> Path:
-    """Download `url` to `dest`, verifying size and checksum; returns `dest`.
-
-    The data goes to `dest.part` first and is renamed only once verified, so an
-    interrupted or corrupt download never leaves a file that looks complete.
-    An existing `dest` that verifies is reused without a download.
-    """
-    dest = Path(dest)
-    if dest.exists():
-        try:
-            verify_file(dest, checksum=checksum, size=size)
-            return dest
-        except ChecksumError:
-            dest.unlink()
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    part = dest.with_name(dest.name + ".part")
-    algo, expected = _parse_checksum(checksum) if checksum else ("sha256", None)
-    h = hashlib.new(algo)
-    got = 0
-    try:
-        with urllib.request.urlopen(url, timeout=timeout) as resp, open(part, "wb") as out:
-            total = int(resp.headers.get("Content-Length") or 0) or size
-            with _progress(total, dest.name, progress) as bar:
-                while block := resp.read(1 << 20):
-                    out.write(block)
-                    h.update(block)
-                    got += len(block)
-                    bar.update(len(block))
-    except (urllib.error.URLError, OSError, TimeoutError) as err:
-        part.unlink(missing_ok=True)
-        raise DownloadError(
-            f"Could not download {url} ({err}). Nothing was kept. If this machine is offline, "
-            f"download the file elsewhere and put it at {dest} (see data/README.md)."
-        ) from err
-    if size is not None and got != size:
-        part.unlink(missing_ok=True)
-        raise ChecksumError(
-            f"{url} gave {got:,} bytes, expected {size:,}: the download was cut short or the "
-            "file changed upstream. The partial file was deleted; try again."
-        )
-    if expected is not None and h.hexdigest() != expected:
-        part.unlink(missing_ok=True)
-        raise ChecksumError(
-            f"{url}: {algo} is {h.hexdigest()}, expected {expected}. The file was deleted; "
-            "try again, and report it if it happens twice (the file may have changed upstream)."
-        )
-    os.replace(part, dest)
-    return dest
-
-
-def verify_file(path: Path | str, *, checksum: str | None = None, size: int | None = None) -> None:
-    """Raise ChecksumError unless the file has the expected size and checksum."""
-    path = Path(path)
-    actual = path.stat().st_size
-    if size is not None and actual != size:
-        raise ChecksumError(f"{path} has {actual:,} bytes, expected {size:,}.")
-    if checksum:
-        algo, expected = _parse_checksum(checksum)
-        digest = file_digest(path, algo)
-        if digest != expected:
-            raise ChecksumError(f"{path}: {algo} is {digest}, expected {expected}.")
-
-
-def _safe_extract(archive: Path, target: Path) -> None:
-    """Extract a zip or tar archive, refusing members that would land outside `target`."""
-    target = target.resolve()
-    if zipfile.is_zipfile(archive):
-        with zipfile.ZipFile(archive) as zf:
-            for member in zf.namelist():
-                if not (target / member).resolve().is_relative_to(target):
-                    raise DatasetError(f"{archive} holds an unsafe path {member!r}; not extracted.")
-            zf.extractall(target)
-    else:
-        with tarfile.open(archive) as tf:
-            tf.extractall(target, filter="data")
-
-
-def _record_checksum(name: str, archive: Path) -> str:
-    """For a dataset whose checksum is not in the registry: record the first one seen."""
-    lock = paths.cache_dir() / "checksums.json"
-    known = json.loads(lock.read_text()) if lock.exists() else {}
-    digest = "sha256:" + file_digest(archive)
-    if name in known and known[name] != digest:
-        archive.unlink()
-        raise ChecksumError(
-            f"{archive.name}: {digest} differs from the {known[name]} recorded at the first "
-            f"download ({lock}). The file was deleted; try again."
-        )
-    known[name] = digest
-    lock.write_text(json.dumps(known, indent=2) + "\n")
-    return digest
-
-
-def fetch(name: str, *, progress: bool = True) -> Path:
+def fetch(name: str, *, progress: bool = True, timeout: float = 60.0) -> Path:
     """Make the dataset present (download + verify + extract, or generate); returns its root."""
     s = spec(name)
     root = dataset_root(name)
@@ -297,369 +167,8 @@ def fetch(name: str, *, progress: bool = True) -> Path:
         return root
     if s.url is None:
         return generate_shapes(root)
-    archive = download(s.url, paths.cache_dir() / "downloads" / s.filename,
-                       checksum=s.checksum, size=s.size_bytes, progress=progress)
-    if s.checksum is None:
-        _record_checksum(name, archive)
-    # Extract beside the cache and rename at the end: an interrupted extraction leaves
-    # no half dataset behind.
-    tmp = Path(tempfile.mkdtemp(dir=paths.cache_dir(), prefix=f".{name}-"))
-    try:
-        _safe_extract(archive, tmp)
-        if root.exists():
-            shutil.rmtree(root)
-        os.replace(tmp / s.root, root)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
-    (root / ".complete").write_text(s.url + "\n")
-    return root
-
-
-# --------------------------------------------------------------------------- shapes
-
-
-def _shape_image(rng: np.random.Generator, kind: str, size: int) -> Image.Image:
-    background = rng.integers(0, 256, 3)
-    pixels = np.clip(background + rng.normal(0, 25, (size, size, 3)), 0, 255).astype(np.uint8)
-    img = Image.fromarray(pixels, "RGB")
-    draw = ImageDraw.Draw(img)
-    # A colour far enough from the background to be visible.
-    colour = (background + rng.integers(80, 176, 3)) % 256
-    fill = tuple(int(c) for c in colour)
-    r = rng.uniform(0.18, 0.34) * size
-    cx, cy = rng.uniform(r + 2, size - r - 2, 2)
-    if kind == "circle":
-        draw.ellipse([cx - r, cy - r, cx + r, cy + r], fill=fill)
-    else:
-        corners = 4 if kind == "square" else 3
-        angle0 = rng.uniform(0, 2 * np.pi)
-        angles = angle0 + np.arange(corners) * 2 * np.pi / corners
-        draw.polygon([(cx + r * np.cos(a), cy + r * np.sin(a)) for a in angles], fill=fill)
-    return img
-
-
-def shapes_arrays(
-    per_class: int = SHAPES_PER_CLASS, size: int = SHAPES_SIZE, seed: int = SHAPES_SEED
-) -> tuple[np.ndarray, np.ndarray]:
-    """The synthetic shapes as arrays (images uint8 [n, size, size, 3], labels int)."""
-    rng = np.random.default_rng(seed)
-    images, labels = [], []
-    for i in range(per_class):
-        for label, kind in enumerate(SHAPES_CLASSES):
-            images.append(np.asarray(_shape_image(rng, kind, size)))
-            labels.append(label)
-    return np.stack(images), np.asarray(labels)
-
-
-def shapes_fingerprint(images: np.ndarray) -> str:
-    """SHA-256 of the pixels (PNG bytes may differ between zlib versions; pixels do not)."""
-    return hashlib.sha256(np.ascontiguousarray(images).tobytes()).hexdigest()
-
-
-def generate_shapes(
-    root: Path | str,
-    per_class: int = SHAPES_PER_CLASS,
-    size: int = SHAPES_SIZE,
-    seed: int = SHAPES_SEED,
-) -> Path:
-    """Write the shapes dataset as PNGs in class sub-folders of `root`; returns `root`."""
-    root = Path(root)
-    images, labels = shapes_arrays(per_class, size, seed)
-    counters = Counter()
-    for img, label in zip(images, labels):
-        kind = SHAPES_CLASSES[label]
-        folder = root / kind
-        folder.mkdir(parents=True, exist_ok=True)
-        Image.fromarray(img).save(folder / f"{kind}_{counters[kind]:03d}.png")
-        counters[kind] += 1
-    (root / ".complete").write_text(f"pixels sha256:{shapes_fingerprint(images)}\n")
-    return root
-
-
-# --------------------------------------------------------------------------- scanning
-
-
-@dataclass
-class ScanReport:
-    """What happened to the files: used, converted to RGB, skipped (with the reason)."""
-
-    used: int = 0
-    converted: Counter = field(default_factory=Counter)  # original mode -> count
-    skipped: list[tuple[str, str]] = field(default_factory=list)  # (path, reason)
-
-    def summary(self) -> str:
-        conv = ", ".join(f"{n} from {m}" for m, n in sorted(self.converted.items())) or "none"
-        text = f"{self.used} images used; converted to RGB: {conv}; skipped: {len(self.skipped)}"
-        for path, reason in self.skipped[:10]:
-            text += f"\n  skipped {path}: {reason}"
-        if len(self.skipped) > 10:
-            text += f"\n  ... and {len(self.skipped) - 10} more"
-        return text
-
-
-def inspect_image(path: Path | str) -> tuple[bool, str]:
-    """Decode the whole file: (True, mode) for a usable image, (False, reason) otherwise."""
-    path = Path(path)
-    try:
-        if path.stat().st_size == 0:
-            return False, "empty file"
-        with Image.open(path) as img:
-            img.load()  # a full decode: catches truncated files that verify() lets through
-            return True, img.mode
-    except UnidentifiedImageError:
-        return False, "not an image"
-    except (OSError, SyntaxError, ValueError) as err:
-        return False, f"corrupt or truncated ({err})"
-
-
-def to_rgb(img: Image.Image) -> Image.Image:
-    """Any PIL mode as 8-bit RGB: alpha composited on white, 16-bit and float rescaled."""
-    if img.mode == "RGB":
-        return img
-    if img.mode in ("I;16", "I;16B", "I;16L", "I", "F"):
-        arr = np.asarray(img, dtype=np.float64)
-        lo, hi = float(arr.min()), float(arr.max())
-        arr = (arr - lo) / (hi - lo) * 255 if hi > lo else np.zeros_like(arr)
-        return Image.fromarray(arr.astype(np.uint8), "L").convert("RGB")
-    if img.mode == "P" and "transparency" in img.info:
-        img = img.convert("RGBA")
-    if img.mode in ("RGBA", "LA", "PA", "RGBa", "La"):
-        rgba = img.convert("RGBA")
-        background = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
-        return Image.alpha_composite(background, rgba).convert("RGB")
-    return img.convert("RGB")  # L, 1, P, CMYK, YCbCr, LAB, HSV
-
-
-def load_image(path: Path | str, image_size: int | tuple[int, int]) -> np.ndarray:
-    """One image as uint8 RGB [h, w, 3], resized (bilinear) to `image_size`."""
-    size = (image_size, image_size) if isinstance(image_size, int) else tuple(image_size)
-    with Image.open(path) as img:
-        rgb = to_rgb(img)
-        rgb = rgb.resize((size[1], size[0]), Image.BILINEAR)
-        return np.asarray(rgb, dtype=np.uint8)
-
-
-def _class_dirs(folder: Path) -> list[Path]:
-    return sorted(p for p in folder.iterdir() if p.is_dir() and not p.name.startswith("."))
-
-
-def _candidates(class_dir: Path, report: ScanReport) -> list[Path]:
-    """Files of a class folder that may be images; the others are skipped and counted."""
-    files = []
-    for p in sorted(class_dir.rglob("*")):
-        if not p.is_file():
-            continue
-        if p.name.startswith("."):
-            report.skipped.append((str(p), "hidden file"))
-        elif p.suffix.lower() not in IMAGE_EXTENSIONS:
-            report.skipped.append((str(p), f"not an image file (extension {p.suffix or 'none'})"))
-        else:
-            files.append(p)
-    return files
-
-
-def _find_split_dir(root: Path, split: str) -> Path | None:
-    for name in SPLIT_DIR_NAMES[split]:
-        if (root / name).is_dir():
-            return root / name
-    return None
-
-
-def scan_folder(
-    root: Path | str, split_dirs: dict[str, str] | None = None
-) -> tuple[list[str], dict[str, dict[str, list[Path]]], ScanReport]:
-    """Find the classes and candidate files of a folder.
-
-    The folder holds class sub-folders (``root/cat/*.jpg``), or split folders that hold
-    class sub-folders (``root/train/cat``, ``root/val/cat``, optionally ``root/test/cat``).
-    Returns (class names, {split folder role: {class: files}}, report). Raises DatasetError
-    naming the folder for a missing path, no class folders, an empty class folder, or split
-    folders whose classes differ.
-    """
-    root = Path(root)
-    if not root.is_dir():
-        raise DatasetError(
-            f"Dataset folder not found: {root}. Check the path, or fetch the dataset first "
-            "(make fetch, or course_utils.data.fetch(name))."
-        )
-    report = ScanReport()
-    if split_dirs:
-        roles = {role: root / sub for role, sub in split_dirs.items()}
-    else:
-        found = {s: _find_split_dir(root, s) for s in SPLITS}
-        roles = {s: d for s, d in found.items() if d is not None} if found["train"] else {}
-        roles = roles or {"all": root}
-    per_role: dict[str, dict[str, list[Path]]] = {}
-    classes_by_role: dict[str, list[str]] = {}
-    for role, folder in roles.items():
-        if not folder.is_dir():
-            raise DatasetError(f"Split folder {folder} is missing.")
-        class_dirs = _class_dirs(folder)
-        if not class_dirs:
-            raise DatasetError(
-                f"No class sub-folders in {folder}. Expected one folder per class, e.g. "
-                f"{folder}/cat/*.jpg and {folder}/dog/*.jpg."
-            )
-        per_role[role] = {}
-        for cdir in class_dirs:
-            files = _candidates(cdir, report)
-            if not files:
-                raise DatasetError(
-                    f"Class folder {cdir} holds no image files. Add images or remove the folder."
-                )
-            per_role[role][cdir.name] = files
-        classes_by_role[role] = [d.name for d in class_dirs]
-    reference_role = next(iter(classes_by_role))
-    reference = classes_by_role[reference_role]
-    for role, names in classes_by_role.items():
-        if names != reference:
-            raise DatasetError(
-                f"Class folders differ between {roles[reference_role]} ({', '.join(reference)}) "
-                f"and {roles[role]} ({', '.join(names)}): "
-                f"only in the first: {sorted(set(reference) - set(names)) or 'none'}, "
-                f"only in the second: {sorted(set(names) - set(reference)) or 'none'}."
-            )
-    return reference, per_role, report
-
-
-# --------------------------------------------------------------------------- splits
-
-
-@dataclass(frozen=True)
-class Split:
-    """One split: image paths and integer labels, in a fixed order."""
-
-    paths: tuple[str, ...]
-    labels: tuple[int, ...]
-
-    def __len__(self) -> int:
-        return len(self.paths)
-
-    def counts(self, num_classes: int) -> list[int]:
-        return np.bincount(np.asarray(self.labels, dtype=int), minlength=num_classes).tolist()
-
-
-@dataclass
-class Dataset:
-    """A split dataset: class names, train/val/test splits and the report of skipped files."""
-
-    name: str
-    root: Path
-    class_names: list[str]
-    train: Split
-    val: Split
-    test: Split
-    report: ScanReport
-    seed: int
-
-    @property
-    def num_classes(self) -> int:
-        return len(self.class_names)
-
-    def splits(self) -> dict[str, Split]:
-        return {"train": self.train, "val": self.val, "test": self.test}
-
-    def fingerprint(self) -> str:
-        """A short hash of which file is in which split: equal fingerprints, equal splits."""
-        h = hashlib.sha256()
-        for role, split in self.splits().items():
-            for p, y in zip(split.paths, split.labels):
-                h.update(f"{role}\t{Path(p).relative_to(self.root)}\t{y}\n".encode())
-        return h.hexdigest()[:12]
-
-    def summary(self) -> str:
-        lines = [f"dataset {self.name!r} at {self.root}", f"classes: {', '.join(self.class_names)}"]
-        for role, split in self.splits().items():
-            lines.append(f"{role:>5}: {len(split):5d} images  per class {split.counts(self.num_classes)}")
-        lines.append(f"split fingerprint: {self.fingerprint()} (seed {self.seed})")
-        lines.append(self.report.summary())
-        return "\n".join(lines)
-
-
-def _permute(files: Sequence[Path], seed: int, class_index: int, role: str) -> list[Path]:
-    order = sorted(files)
-    salt = int.from_bytes(hashlib.sha256(role.encode()).digest()[:4], "little")
-    rng = np.random.default_rng([seed, class_index, salt])
-    return [order[i] for i in rng.permutation(len(order))]
-
-
-def _take_valid(
-    files: Iterable[Path], limit: int | None, report: ScanReport, workers: int = 4
-) -> list[Path]:
-    """The first `limit` usable images of `files` (all when limit is None), in order.
-
-    Bad files met on the way are skipped and counted; files beyond what is needed are not
-    opened at all, so a small profile stays fast on a big dataset.
-    """
-    files = list(files)
-    kept: list[Path] = []
-    pos = 0
-    with ThreadPoolExecutor(max_workers=workers) as pool:
-        while pos < len(files) and (limit is None or len(kept) < limit):
-            want = len(files) - pos if limit is None else max(limit - len(kept), workers)
-            batch = files[pos: pos + want]
-            pos += len(batch)
-            for path, (ok, info) in zip(batch, pool.map(inspect_image, batch)):
-                if limit is not None and len(kept) >= limit:
-                    break
-                if ok:
-                    kept.append(path)
-                    if info != "RGB":
-                        report.converted[info] += 1
-                else:
-                    report.skipped.append((str(path), info))
-    return kept
-
-
-def load_folder(
-    root: Path | str,
-    *,
-    name: str | None = None,
-    images_per_class: int | None = None,
-    eval_images_per_class: int | None = None,
-    val_fraction: float = DEFAULT_VAL_FRACTION,
-    test_fraction: float = DEFAULT_TEST_FRACTION,
-    seed: int = 0,
-    split_dirs: dict[str, str] | None = None,
-) -> Dataset:
-    """Split a folder of class sub-folders into train / val / test, deterministically.
-
-    Split folders present on disk are used as they are; missing ones are carved from the
-    training files (val_fraction, test_fraction of each class). The same files and seed
-    always give the same splits, and no file is in two splits. `images_per_class` caps the
-    training split and `eval_images_per_class` the validation and test splits, per class.
-    """
-    root = Path(root)
-    class_names, per_role, report = scan_folder(root, split_dirs)
-    if not 0 <= val_fraction < 1 or not 0 <= test_fraction < 1 or val_fraction + test_fraction >= 1:
-        raise ValueError("val_fraction and test_fraction must be in [0, 1) and sum to less than 1.")
-    caps = {"train": images_per_class, "val": eval_images_per_class, "test": eval_images_per_class}
-    chosen: dict[str, list[tuple[Path, int]]] = {s: [] for s in SPLITS}
-    base_role = "train" if "train" in per_role else "all"
-    for ci, cname in enumerate(class_names):
-        pools = {s: _permute(per_role[s][cname], seed, ci, s) for s in SPLITS if s in per_role}
-        base = _permute(per_role[base_role][cname], seed, ci, base_role)
-        carve = [s for s in ("test", "val") if s not in pools]
-        fractions = {"val": val_fraction, "test": test_fraction}
-        start = 0
-        for s in carve:
-            n = max(1, round(len(base) * fractions[s])) if len(base) > 2 else 0
-            pools[s] = base[start: start + n]
-            start += n
-        pools["train"] = base[start:]
-        for s in SPLITS:
-            for p in _take_valid(pools[s], caps[s], report):
-                chosen[s].append((p, ci))
-    for s in SPLITS:
-        if not chosen[s]:
-            raise DatasetError(f"The {s} split of {root} is empty: the folder has too few images.")
-    report.used = sum(len(v) for v in chosen.values())
-    split_objs = {
-        s: Split(tuple(str(p) for p, _ in chosen[s]), tuple(int(y) for _, y in chosen[s]))
-        for s in SPLITS
-    }
-    return Dataset(name or root.name, root, class_names, split_objs["train"], split_objs["val"],
-                   split_objs["test"], report, seed)
+    return install_archive(name, s.url, s.filename, s.root, root, checksum=s.checksum,
+                           size=s.size_bytes, progress=progress, timeout=timeout)
 
 
 def load(
@@ -691,57 +200,6 @@ def load(
         fetch(name, progress=progress)
     return load_folder(dataset_root(name), name=name, seed=seed,
                        split_dirs=s.split_dirs or None, **kwargs)
-
-
-# --------------------------------------------------------------------------- pipelines
-
-
-def load_arrays(split: Split, image_size: int, progress: bool = False) -> tuple[np.ndarray, np.ndarray]:
-    """A whole split in memory: images uint8 [n, s, s, 3] and labels int32 [n]."""
-    from tqdm.auto import tqdm
-
-    images = np.empty((len(split), image_size, image_size, 3), dtype=np.uint8)
-    for i, p in enumerate(tqdm(split.paths, desc="images", disable=not progress)):
-        images[i] = load_image(p, image_size)
-    return images, np.asarray(split.labels, dtype=np.int32)
-
-
-def to_dataset(
-    split: Split,
-    image_size: int,
-    batch_size: int,
-    *,
-    shuffle: bool = False,
-    seed: int = 0,
-    cache: bool | str = True,
-):
-    """A tf.data pipeline of (float32 images in [0, 255], int32 labels) batches.
-
-    Images are decoded once and cached (in memory, or in the file named by `cache`) as
-    uint8; shuffling, when asked, happens after the cache so each epoch sees a new order.
-    """
-    import tensorflow as tf
-
-    paths_, labels = list(split.paths), np.asarray(split.labels, dtype=np.int32)
-
-    def gen():
-        for p, y in zip(paths_, labels):
-            yield load_image(p, image_size), y
-
-    ds = tf.data.Dataset.from_generator(
-        gen,
-        output_signature=(
-            tf.TensorSpec((image_size, image_size, 3), tf.uint8),
-            tf.TensorSpec((), tf.int32),
-        ),
-    )
-    ds = ds.apply(tf.data.experimental.assert_cardinality(len(paths_)))  # Keras knows the steps
-    if cache:
-        ds = ds.cache(cache if isinstance(cache, str) else "")
-    if shuffle:
-        ds = ds.shuffle(len(paths_), seed=seed, reshuffle_each_iteration=True)
-    ds = ds.batch(batch_size).map(lambda x, y: (tf.cast(x, tf.float32), y))
-    return ds.prefetch(tf.data.AUTOTUNE)
 
 
 def load_for_profile(profile, *, dataset: str = "", folder: str = "", seed: int = 0,

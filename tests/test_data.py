@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from course_utils import data
+from course_utils import data, downloads
 
 SHAPES_PIXELS_SHA256 = "b0c4948ccf3e6cc298ea702f88b14dd652ca99b5d0a6c6367472409605b6df61"
 
@@ -311,5 +311,5 @@ def test_archive_with_an_escaping_path_is_refused(tmp_path):
     with zipfile.ZipFile(archive, "w") as zf:
         zf.writestr("../escape.txt", "x")
     with pytest.raises(data.DatasetError, match="unsafe path"):
-        data._safe_extract(archive, tmp_path / "target")
+        downloads.extract_archive(archive, tmp_path / "target")
     assert not (tmp_path / "escape.txt").exists()

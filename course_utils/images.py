@@ -1,0 +1,165 @@
+"""Decoding one image file: checks, EXIF orientation, modes to RGB, animated files, bombs.
+
+Every file the course decodes is opened by `open_image`, which checks the pixel count from
+the file's header before any pixel is decoded: a "decompression bomb" (a small file that
+unpacks into gigabytes, or simply a huge scan) is refused with the file and the limit named,
+instead of Pillow's warning or traceback.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import warnings
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterator
+
+import numpy as np
+from PIL import ExifTags, Image, ImageOps, UnidentifiedImageError
+
+from .errors import DatasetError
+
+IMAGE_EXTENSIONS = {".jpg", ".jpeg", ".png", ".bmp", ".gif", ".webp", ".tif", ".tiff"}
+
+# 64 megapixels (8000 x 8000). Above what cameras and phones save by default (12-50 MP), and
+# below Pillow's own warning limit (~89.5 MP), so Pillow never warns about an image we accept.
+# Decoded as 8-bit RGB such an image takes 192 MB; the four a folder scan checks at once stay
+# under 1 GB, which a 2 GB Binder survives.
+MAX_PIXELS = 64_000_000
+
+# EXIF orientations 5-8 turn the picture by 90 degrees: width and height swap on display.
+_SWAPS_SIDES = {5, 6, 7, 8}
+
+# warnings filters are process-wide: the lock keeps two of our threads from saving and
+# restoring them out of order (which would leave Pillow's warning switched to an error).
+_OPEN_LOCK = threading.Lock()
+
+
+class ImageError(DatasetError):
+    """An image file the course cannot use; `reason` says why, the message names the file."""
+
+    def __init__(self, path: Path | str, reason: str):
+        super().__init__(f"Cannot use {path}: {reason}.")
+        self.path, self.reason = str(path), reason
+
+
+@dataclass(frozen=True)
+class ImageCheck:
+    """What a full decode of one file found: usable or not, and what loading it will do."""
+
+    ok: bool
+    reason: str = ""  # why the file cannot be used (empty when ok)
+    mode: str = ""  # Pillow mode before conversion to RGB
+    size: tuple[int, int] = (0, 0)  # (width, height) as displayed: EXIF orientation applied
+    frames: int = 1  # more than 1: an animation, of which the first frame is used
+    orientation: int = 1  # the EXIF orientation tag; 1 is upright
+
+
+def _too_large(pixels: int, size: tuple[int, int] | None = None) -> str:
+    sides = f"{size[0]}x{size[1]} = " if size else ""
+    return (
+        f"too large: {sides}{pixels:,} pixels, over the pixel limit of {MAX_PIXELS:,} "
+        "(a possible decompression bomb). Downscale it, or raise course_utils.images.MAX_PIXELS"
+    )
+
+
+@contextmanager
+def _pixel_guard(path: Path | str) -> Iterator[None]:
+    """Pillow's own bomb warning and error, turned into an ImageError naming the file."""
+    with _OPEN_LOCK, warnings.catch_warnings():
+        warnings.simplefilter("error", Image.DecompressionBombWarning)
+        try:
+            yield
+        except (Image.DecompressionBombWarning, Image.DecompressionBombError) as err:
+            found = re.search(r"\((\d+) pixels\)", str(err))
+            reason = _too_large(int(found.group(1))) if found else f"too large ({err})"
+            raise ImageError(path, reason) from None
+
+
+def open_image(path: Path | str) -> Image.Image:
+    """The file opened lazily (header only) once its pixel count is within MAX_PIXELS."""
+    with _pixel_guard(path):
+        img = Image.open(path)
+    width, height = img.size
+    if width * height > MAX_PIXELS:
+        img.close()
+        raise ImageError(path, _too_large(width * height, img.size))
+    return img
+
+
+def _orientation(img: Image.Image) -> int:
+    value = img.getexif().get(ExifTags.Base.Orientation, 1)
+    return value if value in range(1, 9) else 1
+
+
+def _displayed(size: tuple[int, int], orientation: int) -> tuple[int, int]:
+    return (size[1], size[0]) if orientation in _SWAPS_SIDES else size
+
+
+def image_size(path: Path | str) -> tuple[int, int]:
+    """(width, height) as the image is displayed (EXIF orientation applied), from the header."""
+    with open_image(path) as img:
+        return _displayed(img.size, _orientation(img))
+
+
+def check_image(path: Path | str) -> ImageCheck:
+    """Decode the whole file once: what loading it will give, or why it cannot be used."""
+    path = Path(path)
+    try:
+        if path.stat().st_size == 0:
+            return ImageCheck(False, "empty file")
+        with open_image(path) as img:
+            with _pixel_guard(path):  # counting frames seeks through them: Pillow checks each
+                frames = getattr(img, "n_frames", 1)
+            orientation = _orientation(img)
+            img.load()  # a full decode: catches truncated files that verify() lets through
+            return ImageCheck(True, mode=img.mode, size=_displayed(img.size, orientation),
+                              frames=frames, orientation=orientation)
+    except ImageError as err:
+        return ImageCheck(False, err.reason)
+    except UnidentifiedImageError:
+        return ImageCheck(False, "not an image")
+    except (OSError, SyntaxError, ValueError, EOFError) as err:
+        return ImageCheck(False, f"corrupt or truncated ({err})")
+
+
+def inspect_image(path: Path | str) -> tuple[bool, str]:
+    """Decode the whole file: (True, mode) for a usable image, (False, reason) otherwise."""
+    check = check_image(path)
+    return (True, check.mode) if check.ok else (False, check.reason)
+
+
+def to_rgb(img: Image.Image) -> Image.Image:
+    """Any PIL mode as 8-bit RGB: alpha composited on white, 16-bit and float rescaled."""
+    if img.mode == "RGB":
+        return img
+    if img.mode in ("I;16", "I;16B", "I;16L", "I", "F"):
+        arr = np.asarray(img, dtype=np.float64)
+        lo, hi = float(arr.min()), float(arr.max())
+        arr = (arr - lo) / (hi - lo) * 255 if hi > lo else np.zeros_like(arr)
+        return Image.fromarray(arr.astype(np.uint8), "L").convert("RGB")
+    if img.mode == "P" and "transparency" in img.info:
+        img = img.convert("RGBA")
+    if img.mode in ("RGBA", "LA", "PA", "RGBa", "La"):
+        rgba = img.convert("RGBA")
+        background = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
+        return Image.alpha_composite(background, rgba).convert("RGB")
+    return img.convert("RGB")  # L, 1, P, CMYK, YCbCr, LAB, HSV
+
+
+def load_image(path: Path | str, image_size: int | tuple[int, int]) -> np.ndarray:
+    """One image as uint8 RGB [h, w, 3], upright (EXIF), first frame, resized (bilinear)."""
+    size = (image_size, image_size) if isinstance(image_size, int) else tuple(image_size)
+    try:
+        with open_image(path) as img:
+            # Phones store a portrait photo as landscape pixels plus an orientation tag:
+            # without this the model would learn from sideways pictures.
+            ImageOps.exif_transpose(img, in_place=True)
+            rgb = to_rgb(img).resize((size[1], size[0]), Image.BILINEAR)
+            return np.asarray(rgb, dtype=np.uint8)
+    except ImageError:
+        raise
+    except (OSError, SyntaxError, ValueError, EOFError) as err:
+        raise ImageError(path, f"unreadable ({err}); replace or remove the file") from err
