@@ -153,9 +153,9 @@ def _class_problems(cname: str, taken: dict[str, tuple[int, int, list]], n_base:
             continue
         if n == 0:  # too few files to give one to each carved split and keep one to train on
             need = len(carve) + 1
-            return [f"Class {cname!r} has {n_base} image file(s): too few to give one to train "
-                    f"and to {' and '.join(carve)} ({'; '.join(sources[c] for c in carve)}). "
-                    f"Each class needs at least {need}: add {need - n_base} more."]
+            return [f"Class {cname!r} has {n_base} image file(s): too few for one in train and "
+                    f"one in each split carved from them ({', '.join(carve)}). Each class needs "
+                    f"at least {need}: add {need - n_base} more."]
         return [f"Class {cname!r} has no readable image in the {s} split ({sources[s]}): its "
                 f"{n} file(s) there could not be read (e.g. {_examples(bad, report)}). "
                 f"Replace them, or add more images of {cname}."]

@@ -8,27 +8,10 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from builders import make_folder, write_image
 from course_utils import data, downloads
 
 SHAPES_PIXELS_SHA256 = "b0c4948ccf3e6cc298ea702f88b14dd652ca99b5d0a6c6367472409605b6df61"
-
-
-def write_image(path: Path, mode: str = "RGB", size=(24, 20), fmt=None, seed=0):
-    path.parent.mkdir(parents=True, exist_ok=True)
-    rng = np.random.default_rng(seed)
-    arr = rng.integers(0, 256, (size[1], size[0], 3), dtype=np.uint8)
-    img = Image.fromarray(arr, "RGB")
-    if mode != "RGB":
-        img = img.convert(mode)
-    img.save(path, format=fmt)
-    return path
-
-
-def make_folder(root: Path, classes=("cat", "dog"), per_class=10, ext="png"):
-    for c in classes:
-        for i in range(per_class):
-            write_image(root / c / f"{c}_{i:02d}.{ext}", seed=hash((c, i)) % 1000)
-    return root
 
 
 # --------------------------------------------------------------------------- bad files
