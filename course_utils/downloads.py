@@ -56,12 +56,12 @@ def offline_way_out(dest: Path) -> str:
 def _why(err: BaseException, timeout: float) -> str:
     """A failed transfer in words a learner can act on."""
     if isinstance(err, urllib.error.HTTPError):
-        return (f"the server answered {err.code} {err.reason}: the file is not at that address "
-                "(moved, or a typo in the URL)")
+        retry = "" if err.code in (404, 410) else " Try again later."
+        return f"the server answered {err.code} {err.reason}. Nothing was kept.{retry}"
     reason = getattr(err, "reason", err)
     if isinstance(reason, TimeoutError) or isinstance(err, TimeoutError):
-        return f"no answer within {timeout:g} s (timed out)"
-    return str(reason)
+        reason = f"no answer within {timeout:g} s (timed out)"
+    return f"{reason}. Nothing was kept; try again."
 
 
 def download(
@@ -107,8 +107,7 @@ def download(
     except (urllib.error.URLError, OSError, http.client.HTTPException, DownloadError) as err:
         part.unlink(missing_ok=True)
         raise DownloadError(
-            f"Could not download {url}: {_why(err, timeout)}. Nothing was kept; try again. "
-            + offline_way_out(dest)
+            f"Could not download {url}: {_why(err, timeout)} {offline_way_out(dest)}"
         ) from err
     if size is not None and got != size:
         part.unlink(missing_ok=True)
