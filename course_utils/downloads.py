@@ -165,7 +165,9 @@ def extract_archive(archive: Path | str, target: Path | str) -> None:
                     raise DatasetError(f"{archive} holds an unsafe path {m.name!r}; not extracted.")
             tf.extractall(target, members=members, filter="data")
     except (tarfile.TarError, EOFError) as err:
-        raise DatasetError(f"{archive} is neither a zip nor a readable tar archive ({err}).") from err
+        raise DatasetError(
+            f"{archive} is neither a zip nor a readable tar archive ({err})."
+        ) from err
 
 
 def _recorded_checksums() -> tuple[Path, dict[str, str]]:

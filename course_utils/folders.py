@@ -30,6 +30,11 @@ _NOT_CLASSES = {"__MACOSX"}
 SUMMARY_LINES = 30  # skipped files listed by ScanReport.summary(); the report keeps them all
 
 
+def _few(names: list[str], n: int = 5) -> str:
+    more = f" and {len(names) - n} more" if len(names) > n else ""
+    return ", ".join(names[:n]) + more
+
+
 @dataclass
 class ScanReport:
     """What happened to the files: used, converted, rotated, animated, nested, skipped (why)."""
@@ -38,7 +43,7 @@ class ScanReport:
     converted: Counter = field(default_factory=Counter)  # original mode -> count
     skipped: list[tuple[str, str]] = field(default_factory=list)  # (path, reason)
     rotated: int = 0  # images turned upright by their EXIF orientation tag
-    animated: list[str] = field(default_factory=list)  # animations: their first frame is used
+    animated: list[str] = field(default_factory=list)  # several frames: the first is used
     nested: Counter = field(default_factory=Counter)  # nested sub-folder -> image files used
     root: Path | None = None  # paths in the summary are shown relative to it
 
@@ -60,10 +65,14 @@ class ScanReport:
         if self.rotated:
             lines.append(f"turned upright by their EXIF orientation: {self.rotated}")
         if self.animated:
-            names = ", ".join(self.short(p) for p in self.animated)
-            lines.append(f"animated, first frame used: {len(self.animated)} ({names})")
+            # Pillow also opens a phone's photo with a second picture (depth, HDR gain map)
+            # as two frames: the first is the photo.
+            names = _few([self.short(p) for p in self.animated])
+            lines.append(f"several frames (an animation, pages, or a phone's extra picture), "
+                         f"first frame used: {len(self.animated)} ({names})")
         if self.nested:
-            where = ", ".join(f"{self.short(d)}/ ({n})" for d, n in sorted(self.nested.items()))
+            where = _few([f"{self.short(d)}/ ({n} file{'s' * (n != 1)})"
+                          for d, n in sorted(self.nested.items())])
             lines.append(f"nested sub-folders, included as their class: {where}")
         for path, reason in self.skipped[:SUMMARY_LINES]:
             lines.append(f"  skipped {self.short(path)}: {reason}")
@@ -94,7 +103,8 @@ def _class_files(class_dir: Path, report: ScanReport) -> list[Path]:
     def visit(folder: Path, above: frozenset[Path]) -> None:
         for entry in sorted(folder.iterdir()):
             if entry.name.startswith("."):
-                report.skip(entry, "hidden folder, not searched" if entry.is_dir() else "hidden file")
+                hidden = "hidden folder, not searched" if entry.is_dir() else "hidden file"
+                report.skip(entry, hidden)
             elif entry.is_symlink() and not entry.exists():
                 report.skip(entry, f"broken link (to {os.readlink(entry)})")
             elif entry.is_dir():

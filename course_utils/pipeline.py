@@ -11,7 +11,9 @@ from .images import load_image
 from .splits import Split
 
 
-def load_arrays(split: Split, image_size: int, progress: bool = False) -> tuple[np.ndarray, np.ndarray]:
+def load_arrays(
+    split: Split, image_size: int, progress: bool = False
+) -> tuple[np.ndarray, np.ndarray]:
     """A whole split in memory: images uint8 [n, s, s, 3] and labels int32 [n]."""
     from tqdm.auto import tqdm
 

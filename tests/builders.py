@@ -38,10 +38,10 @@ def _chunk(kind: bytes, payload: bytes) -> bytes:
 
 
 def png_header_only(path: Path, width: int, height: int) -> Path:
-    """A PNG that announces width x height pixels but holds one row: a bomb's header.
+    """A PNG that announces width x height pixels but holds one row of data: a bomb's header.
 
-    Decoding it would fail as truncated, so a test that sees the size named in the reason
-    knows the size was checked from the header, before any decode.
+    The file is a few hundred bytes whatever the size it announces, so a test can hand the
+    course a 14000 x 14000 image without writing or decoding one.
     """
     ihdr = struct.pack(">IIBBBBB", width, height, 1, 0, 0, 0, 0)  # 1-bit grey
     row = zlib.compress(b"\x00" + b"\x00" * ((width + 7) // 8))

@@ -36,8 +36,8 @@ def test_a_link_to_a_photo_of_another_class_is_used_once_and_reported(tmp_path):
     ds = data.load_folder(root)
     real = [os.path.realpath(p) for p in used_paths(ds)]
     assert real.count(str(target.resolve())) == 1, "one photo in two classes and two splits"
-    assert str(target) in used_paths(ds) and ds.class_names[dict(zip(
-        used_paths(ds), [y for s in ds.splits().values() for y in s.labels]))[str(target)]] == "ants"
+    labels = dict(zip(used_paths(ds), [y for s in ds.splits().values() for y in s.labels]))
+    assert ds.class_names[labels[str(target)]] == "ants", "kept as the class of the real file"
     why = reasons(ds)["bees/zz_link.png"]
     assert "the same file as ants/ants_03.png" in why and "used once" in why
     assert "skipped bees/zz_link.png: the same file as ants/ants_03.png" in ds.summary()
@@ -143,7 +143,7 @@ def test_images_in_nested_sub_folders_are_included_and_listed(tmp_path):
     ds = data.load_folder(root)
     assert sum("/cat/2019/" in p for p in used_paths(ds)) == 3
     assert ds.report.nested == {str(root / "cat" / "2019"): 3}
-    assert "nested sub-folders, included as their class: cat/2019/ (3)" in ds.summary()
+    assert "nested sub-folders, included as their class: cat/2019/ (3 files)" in ds.summary()
 
 
 def test_a_file_given_instead_of_a_folder_is_named_as_a_file(tmp_path):
@@ -216,8 +216,9 @@ def test_a_folder_with_every_bad_case_lists_each_in_the_summary(tmp_path):
         assert f"skipped {path}: {why}" in summary, path
     assert f"skipped: {len(expected)}" in summary
     assert "turned upright by their EXIF orientation: 1" in summary
-    assert "animated, first frame used: 1 (bees/blink.gif)" in summary
-    assert "nested sub-folders, included as their class: bees/2020/ (1)" in summary
+    assert "several frames (an animation, pages, or a phone's extra picture), first frame " \
+        "used: 1 (bees/blink.gif)" in summary
+    assert "nested sub-folders, included as their class: bees/2020/ (1 file)" in summary
     assert "converted to RGB: 1 from L, 1 from P" in summary
     assert ds.report.used == 10 + 10 + 4
 

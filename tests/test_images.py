@@ -104,4 +104,4 @@ def test_an_animated_gif_in_a_folder_is_counted_as_such(tmp_path):
     animated_gif(root / "cat" / "blink.gif")
     ds = data.load_folder(root)
     assert ds.report.animated == [str(root / "cat" / "blink.gif")]
-    assert "animated, first frame used: 1 (cat/blink.gif)" in ds.summary()
+    assert "first frame used: 1 (cat/blink.gif)" in ds.summary()
