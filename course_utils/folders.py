@@ -131,7 +131,9 @@ def _skip_strays(folder: Path, report: ScanReport, keep: list[Path]) -> None:
     for entry in sorted(folder.iterdir()):
         if entry.name.startswith(".") or entry in keep:
             continue
-        if entry.is_dir():
+        if entry.is_symlink() and not entry.exists():  # a class folder on an unplugged disk?
+            report.skip(entry, f"broken link (to {os.readlink(entry)})")
+        elif entry.is_dir():
             reason = ("not a class folder (zip metadata)" if entry.name in _NOT_CLASSES else
                       "folder beside the split folders, not used: class folders go inside "
                       "train/, val/ and test/")

@@ -58,8 +58,10 @@ def test_a_link_or_hard_link_to_a_file_of_the_same_class_does_not_duplicate_it(t
 def test_a_broken_link_is_reported(tmp_path):
     root = make_folder(tmp_path / "ds")
     (root / "dog" / "gone.jpg").symlink_to(tmp_path / "deleted.jpg")
+    (root / "bird").symlink_to(tmp_path / "unplugged" / "bird")  # a class folder's link
     ds = data.load_folder(root)
     assert reasons(ds)["dog/gone.jpg"] == f"broken link (to {tmp_path / 'deleted.jpg'})"
+    assert reasons(ds)["bird"] == f"broken link (to {tmp_path / 'unplugged' / 'bird'})"
 
 
 # --------------------------------------------------------------------------- classes
