@@ -203,3 +203,15 @@ def test_an_archive_with_an_escaping_path_is_refused_whole(data_home, server, mo
         data.fetch("cats_local", progress=False)
     assert not list(data_home.parent.rglob("escaped.txt")) and not list(data_home.rglob("ok.txt"))
     assert files_under(data_home) == [] and not data.is_present("cats_local")
+
+
+def test_a_tar_link_pointing_out_of_its_folder_is_refused_before_anything_is_written(tmp_path):
+    archive = tmp_path / "links.tar"
+    with tarfile.open(archive, "w") as tf:
+        tf.addfile(tarfile.TarInfo("top/ok.txt"), io.BytesIO(b""))
+        link = tarfile.TarInfo("top/passwd")
+        link.type, link.linkname = tarfile.SYMTYPE, "../../outside/passwd"
+        tf.addfile(link)
+    with pytest.raises(data.DatasetError, match=r"unsafe path 'top/passwd'; not extracted"):
+        data.extract_archive(archive, tmp_path / "target")
+    assert not (tmp_path / "target" / "top").exists()
