@@ -5,6 +5,7 @@
 PYTHON  ?= python3
 VENV    ?= .venv
 PROFILE ?= auto
+BACKBONE ?= vgg16
 BIN     := $(VENV)/bin
 PY      := $(BIN)/python
 STAMP   := $(VENV)/.installed
@@ -14,9 +15,9 @@ export TF_CPP_MIN_LOG_LEVEL ?= 3
 .PHONY: course test fetch lab setup clean-outputs help
 
 help:
-	@echo "make course   run every notebook headless into outputs/ (PROFILE=auto|smoke|fast|full)"
+	@echo "make course   run every notebook headless into outputs/ (PROFILE=auto|smoke|fast|full, BACKBONE=vgg16|...)"
 	@echo "make test     unit tests + every notebook through papermill and nbval"
-	@echo "make fetch    download ImageNet weights and datasets once (needs internet)"
+	@echo "make fetch    download ImageNet weights (BACKBONE=...) and cats_vs_dogs once (needs internet)"
 	@echo "make lab      open the notebooks in JupyterLab"
 
 $(STAMP): requirements.txt pyproject.toml
@@ -28,13 +29,13 @@ $(STAMP): requirements.txt pyproject.toml
 setup: $(STAMP)
 
 course: $(STAMP)
-	$(PY) -m course_utils.run_course --profile $(PROFILE)
+	$(PY) -m course_utils.run_course --profile $(PROFILE) --backbone $(BACKBONE)
 
 test: $(STAMP)
 	$(PY) -m pytest
 
 fetch: $(STAMP)
-	$(PY) -m course_utils.fetch
+	$(PY) -m course_utils.fetch --backbones $(BACKBONE)
 
 lab: $(STAMP)
 	$(BIN)/jupyter lab notebooks/

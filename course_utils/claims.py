@@ -1,32 +1,84 @@
-"""Learning claims ("feature extraction beats scratch") checked only when they can be.
+"""Learning claims ("feature extraction beats scratch") checked on the numbers of the run.
 
-A claim about what pretrained weights achieve is checked in a notebook when the weights are
-present; otherwise it is recorded as *not checked*, with the reason, and no number from a
-random-weight model is presented as its evidence. Every verdict is appended to
-outputs/claims.json so the whole-course run can count them.
+A claim compares two methods' accuracies. It **holds** only when the margin is larger than
+the spread: the larger of the standard deviation over repeats and the binomial standard
+error of an accuracy measured on `n` images (a single run still has sampling noise). When
+the margin is within the spread it is **inconclusive**, with the numbers; when it points the
+other way beyond the spread it **does not hold**. A claim about what pretrained weights
+achieve is **not checked** when the model evaluated has random weights: those numbers say
+nothing about transfer. Every verdict is appended to outputs/claims.json, with the profile,
+backbone and dataset of the run, so the whole-course run (and the real test tier) counts them.
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass
+import math
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Sequence
+
+import numpy as np
 
 from . import paths
+
+VERDICTS = ("holds", "inconclusive", "does not hold", "not checked")
 
 
 @dataclass(frozen=True)
 class Claim:
     notebook: str
     claim: str
-    checked: bool
-    holds: bool | None
+    verdict: str  # one of VERDICTS
     detail: str
+    run: dict = field(default_factory=dict)  # profile, backbone, dataset
+
+    @property
+    def checked(self) -> bool:
+        return self.verdict != "not checked"
+
+    @property
+    def holds(self) -> bool:
+        return self.verdict == "holds"
 
     def __str__(self) -> str:
-        if not self.checked:
-            return f"not checked: {self.claim} ({self.detail})"
-        return f"{'holds' if self.holds else 'DOES NOT HOLD'}: {self.claim} ({self.detail})"
+        return f"{self.verdict.upper()}: {self.claim} ({self.detail})"
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """Two methods' accuracies, their margin and the spread it is judged against."""
+
+    mean_a: float
+    std_a: float
+    mean_b: float
+    std_b: float
+    spread: float
+
+    @property
+    def margin(self) -> float:
+        return self.mean_a - self.mean_b
+
+
+def evidence(a: float | Sequence[float], b: float | Sequence[float], n: int | None = None) -> Evidence:
+    """Means, standard deviations and the spread: max(std over repeats, binomial SE on n images)."""
+    a, b = np.atleast_1d(np.asarray(a, dtype=float)), np.atleast_1d(np.asarray(b, dtype=float))
+    spread = max(float(a.std()), float(b.std()))
+    if n:
+        p = float(np.clip((a.mean() + b.mean()) / 2, 0.0, 1.0))
+        spread = max(spread, math.sqrt(p * (1 - p) / n))
+    return Evidence(float(a.mean()), float(a.std()), float(b.mean()), float(b.std()), spread)
+
+
+def verdict(ev: Evidence, kind: str = "beats") -> str:
+    """'beats': A > B beyond the spread. 'at least': A is not below B by more than the spread."""
+    if kind == "beats":
+        if ev.margin > ev.spread:
+            return "holds"
+        return "does not hold" if ev.margin < -ev.spread else "inconclusive"
+    if kind == "at least":
+        return "holds" if ev.margin >= -ev.spread else "does not hold"
+    raise ValueError(f"kind must be 'beats' or 'at least', not {kind!r}")
 
 
 def ledger_path() -> Path:
@@ -42,6 +94,7 @@ def _save(claim: Claim) -> None:
 
 
 def load() -> list[Claim]:
+    """The claims recorded so far in this outputs folder."""
     path = ledger_path()
     if not path.exists():
         return []
@@ -51,24 +104,36 @@ def load() -> list[Claim]:
         return []
 
 
-def check(notebook: str, claim: str, *, pretrained: bool, holds: bool | None = None,
-          detail: str = "") -> Claim:
-    """Record a claim: checked (holds or not) when `pretrained`, else not checked. Returns it."""
-    if pretrained:
-        result = Claim(notebook, claim, True, bool(holds), detail)
+def compare(notebook: str, claim: str, a, b, *, pretrained: bool, kind: str = "beats",
+            n: int | None = None, names: tuple[str, str] = ("A", "B"), run: dict | None = None) -> Claim:
+    """Judge "A beats B" (or "A is at least as good as B") on accuracies a, b; record it.
+
+    `a`, `b`: one accuracy or one per repeat. `n`: images each accuracy was measured on.
+    `pretrained`: whether the models compared start from pretrained weights (the models
+    actually evaluated); without them the claim is recorded as not checked.
+    """
+    if not pretrained:
+        result = Claim(notebook, claim, "not checked",
+                       "random weights: these numbers say nothing about transfer", dict(run or {}))
     else:
-        result = Claim(notebook, claim, False, None, "no pretrained weights: random-weight numbers "
-                       "say nothing about transfer")
+        ev = evidence(a, b, n)
+        detail = (f"{names[0]} {ev.mean_a:.3f} ± {ev.std_a:.3f} vs {names[1]} {ev.mean_b:.3f} ± "
+                  f"{ev.std_b:.3f}: margin {ev.margin:+.3f}, spread {ev.spread:.3f}"
+                  + (f" over {len(np.atleast_1d(a))} repeats" if np.ndim(a) else "")
+                  + (f", {n} images" if n else ""))
+        result = Claim(notebook, claim, verdict(ev, kind), detail, dict(run or {}))
     _save(result)
     return result
 
 
 def summary(entries: list[Claim] | None = None) -> str:
-    """'claims checked: 3 of 7 (3 hold); 4 not checked: no pretrained weights'."""
+    """'claims checked: 5 of 7 (4 hold, 1 inconclusive, 0 do not hold); 2 not checked: ...'."""
     entries = load() if entries is None else entries
     checked = [e for e in entries if e.checked]
-    held = sum(1 for e in checked if e.holds)
-    text = f"claims checked: {len(checked)} of {len(entries)} ({held} hold)"
+    count = {v: sum(1 for e in checked if e.verdict == v) for v in VERDICTS[:3]}
+    text = (f"claims checked: {len(checked)} of {len(entries)} ({count['holds']} hold, "
+            f"{count['inconclusive']} inconclusive, {count['does not hold']} do not hold)")
     if len(checked) < len(entries):
-        text += f"; {len(entries) - len(checked)} not checked: no pretrained weights (README, 'Offline classroom')"
+        text += (f"; {len(entries) - len(checked)} not checked: random weights "
+                 "(README, 'Offline classroom', says how to get the pretrained ones)")
     return text

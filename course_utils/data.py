@@ -54,7 +54,7 @@ __all__ = [
     "SHAPES_CLASSES", "SHAPES_PER_CLASS", "SHAPES_SEED", "SHAPES_SIZE", "SPLITS",
     "SPLIT_DIR_NAMES", "ScanReport", "Split", "availability", "check_image", "dataset_root",
     "download", "extract_archive", "fetch", "file_digest", "generate_shapes", "image_size",
-    "inspect_image", "is_present", "load", "load_arrays", "load_folder", "load_for_profile",
+    "inspect_image", "is_present", "load", "load_arrays", "load_folder",
     "load_image", "scan_folder", "shapes_arrays", "shapes_fingerprint", "spec", "to_dataset",
     "to_rgb", "verify_file",
 ]
@@ -201,11 +201,3 @@ def load(
     return load_folder(dataset_root(name), name=name, seed=seed,
                        split_dirs=s.split_dirs or None, **kwargs)
 
-
-def load_for_profile(profile, *, dataset: str = "", folder: str = "", seed: int = 0,
-                     progress: bool = False) -> Dataset:
-    """The notebooks' data: `folder` (your own class sub-folders) if given, else `dataset`,
-    else the profile's dataset; capped by the profile's images per class."""
-    if folder:
-        return load("folder", path=folder, profile=profile, seed=seed)
-    return load(dataset or profile.dataset, profile=profile, seed=seed, progress=progress)

@@ -12,6 +12,7 @@ import platform
 import shutil
 import subprocess
 import sys
+import warnings
 from dataclasses import asdict, dataclass, field
 
 # Mixed precision (float16 compute, float32 variables) pays off on Tensor Cores: Volta (7.0)
@@ -190,6 +191,9 @@ def setup(
         seed_everything(seed)
     if quiet:
         tf.get_logger().setLevel("ERROR")
+        # Keras 3.15 warns on every fit() with a tf.data pipeline that its default shuffle=True
+        # is ignored: the pipeline shuffles itself (image_dataset_from_directory does).
+        warnings.filterwarnings("ignore", message="`shuffle=True` was passed")
     gpus = list_gpus()
     report = SetupReport(seed=seed, gpus=gpus)
 

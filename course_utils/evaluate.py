@@ -96,17 +96,16 @@ def curves(y_true, proba) -> dict:
 # --------------------------------------------------------------------------- Grad-CAM
 
 
-def grad_cam_model(model, base_name: str = "vgg16", layer: str = "block5_conv3"):
-    """A model image -> (the conv layer's output, class probabilities), without augmentation."""
-    base = model.get_layer(base_name)
-    preprocess = next(l for l in model.layers if type(l).__name__ == "VGG16Preprocess")
-    after_base = model.layers[model.layers.index(base) + 1:]
-    inner = keras.Model(base.inputs, [base.get_layer(layer).output, base.output])
-    inputs = keras.Input(model.input_shape[1:])
-    conv_out, x = inner(preprocess(inputs))
-    for l in after_base:
-        x = l(x)
-    return keras.Model(inputs, [conv_out, x])
+def grad_cam_model(chain, last_conv: str):
+    """A model image -> (the last conv layer's output, class probabilities), without augmentation.
+
+    `chain` is a ``models.Chain`` (its parts by attribute); `last_conv` the backbone's
+    ``last_conv`` layer from the registry.
+    """
+    inner = keras.Model(chain.base.inputs, [chain.base.get_layer(last_conv).output, chain.base.output])
+    inputs = keras.Input(chain.model.input_shape[1:])
+    conv_out, x = inner(chain.preprocess(inputs))
+    return keras.Model(inputs, [conv_out, chain.head(x)])
 
 
 def grad_cam(cam_model, images, class_index: int | Sequence[int] | None = None) -> np.ndarray:
@@ -136,15 +135,15 @@ def grad_cam(cam_model, images, class_index: int | Sequence[int] | None = None) 
 def write_results(results: dict, out_dir: Path | str) -> tuple[Path, Path]:
     """Write results.json (schema RESULTS_SCHEMA) and results.md; returns both paths.
 
-    `results` holds: profile (name), meaningful (bool), methods (list of rows with name,
-    accuracy_mean, accuracy_std, f1_mean, train_seconds_mean, repeats), data_efficiency
+    `results` holds: profile (name), meaningful (bool), methods (list of rows with method
+    (an identifier), name (its label), accuracy_mean, accuracy_std, f1_mean, train_seconds_mean, repeats), data_efficiency
     ({method: {images_per_class: accuracy}}), claims (summary string).
     """
     required = {"profile", "meaningful", "methods", "data_efficiency", "claims"}
     missing = required - set(results)
     if missing:
         raise ValueError(f"results lack {sorted(missing)}")
-    row_keys = ("name", "accuracy_mean", "accuracy_std", "f1_mean", "train_seconds_mean", "repeats")
+    row_keys = ("method", "name", "accuracy_mean", "accuracy_std", "f1_mean", "train_seconds_mean", "repeats")
     for row in results["methods"]:
         if set(row_keys) - set(row):
             raise ValueError(f"method row {row} lacks {sorted(set(row_keys) - set(row))}")
@@ -160,7 +159,8 @@ def write_results(results: dict, out_dir: Path | str) -> tuple[Path, Path]:
 
 def results_markdown(results: dict) -> str:
     """The headline table (and the data-efficiency table) as Markdown."""
-    lines = [f"# Results (profile {results['profile']})", ""]
+    about = ", ".join(f"{k} {results[k]}" for k in ("backbone", "dataset") if k in results)
+    lines = [f"# Results (profile {results['profile']}{', ' + about if about else ''})", ""]
     if not results["meaningful"]:
         lines += ["**Random weights: these numbers check that the code runs; they are not results.**", ""]
     lines += ["| method | test accuracy | macro F1 | training time (s) | repeats |", "|---|---|---|---|---|"]

@@ -1,8 +1,8 @@
-"""Fetch once what the course downloads: VGG16 ImageNet weights and the datasets.
+"""Fetch once what the course downloads: ImageNet weights of a backbone and the datasets.
 
-    python -m course_utils.fetch                 # weights + cats_vs_dogs
-    python -m course_utils.fetch --all           # weights + every registered dataset
-    python -m course_utils.fetch --datasets flowers --no-weights
+    python -m course_utils.fetch                          # VGG16 weights + cats_vs_dogs
+    python -m course_utils.fetch --all                    # every backbone's weights + every dataset
+    python -m course_utils.fetch --backbones mobilenet_0.25 resnet50 --datasets flowers
 
 Everything lands under the data folder ($COURSE_DATA_DIR, default <repo>/data), which an
 instructor can then copy to every machine of an offline classroom.
@@ -13,26 +13,30 @@ from __future__ import annotations
 import argparse
 import sys
 
-from . import data, models, paths
+from . import backbones, data, paths
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--datasets", nargs="*", default=["cats_vs_dogs"],
                         help=f"datasets to fetch (known: {', '.join(data.REGISTRY)})")
-    parser.add_argument("--all", action="store_true", help="fetch every registered dataset")
-    parser.add_argument("--no-weights", action="store_true", help="skip the VGG16 weights")
+    parser.add_argument("--backbones", nargs="*", default=[backbones.DEFAULT],
+                        help=f"backbones whose ImageNet weights to fetch (known: {', '.join(backbones.REGISTRY)})")
+    parser.add_argument("--all", action="store_true", help="every backbone and every dataset")
+    parser.add_argument("--no-weights", action="store_true", help="no weights at all")
     args = parser.parse_args(argv)
     names = list(data.REGISTRY) if args.all else args.datasets
+    nets = [] if args.no_weights else list(backbones.REGISTRY) if args.all else args.backbones
     failures = 0
     print(f"data folder: {paths.data_dir()}")
-    if not args.no_weights:
+    for net in nets:
         try:
-            path = models.fetch_imagenet_weights(progress=True)
-            print(f"ok   VGG16 ImageNet weights -> {path}")
-        except (data.DownloadError, data.ChecksumError) as err:
+            w = backbones.resolve_weights(net, "imagenet", progress=True)
+            print(f"ok   {net} ImageNet weights -> {w.path} ({w.source})")
+        except (backbones.UnknownBackboneError, backbones.WeightsUnavailableError,
+                data.DownloadError, data.ChecksumError) as err:
             failures += 1
-            print(f"FAIL VGG16 ImageNet weights: {err}", file=sys.stderr)
+            print(f"FAIL {net} ImageNet weights: {err}", file=sys.stderr)
     for name in names:
         try:
             root = data.fetch(name, progress=True)

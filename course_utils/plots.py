@@ -7,6 +7,21 @@ from typing import Mapping, Sequence
 import numpy as np
 
 
+RANDOM_CAVEAT = "random weights: checks the code, not a result"
+
+
+def _caveat(fig, caveat: str | None):
+    """A red line on the figure itself, so a copied plot keeps its warning."""
+    if caveat:
+        fig.text(0.5, 1.0, caveat, ha="center", va="bottom", color="red", fontsize=9)
+
+
+def _whole_epochs(ax) -> None:
+    from matplotlib.ticker import MaxNLocator
+
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+
+
 def _history_dict(history) -> tuple[dict[str, list[float]], list[int]]:
     """(metrics, epochs) from a keras History or a plain {metric: values} dict."""
     hist = getattr(history, "history", history)
@@ -28,8 +43,9 @@ def metric_names(history) -> list[str]:
     return names
 
 
-def plot_history(history, title: str | None = None, metrics: Sequence[str] | None = None):
-    """Learning curves: one panel per metric, training and validation, epochs on the x axis."""
+def plot_history(history, title: str | None = None, metrics: Sequence[str] | None = None,
+                 caveat: str | None = None):
+    """Learning curves: one panel per metric, training and validation, epochs (from 1) on the x axis."""
     import matplotlib.pyplot as plt
 
     hist, epochs = _history_dict(history)
@@ -41,15 +57,18 @@ def plot_history(history, title: str | None = None, metrics: Sequence[str] | Non
                 ax.plot(epochs, hist[key], style, label=label, markersize=3)
         ax.set_title(metric)
         ax.set_xlabel("epoch")
+        _whole_epochs(ax)
         ax.grid(alpha=0.3)
         ax.legend()
     if title:
         fig.suptitle(title)
     fig.tight_layout()
+    _caveat(fig, caveat)
     return fig
 
 
-def compare_histories(histories: Mapping[str, object], metrics: Sequence[str] | None = None):
+def compare_histories(histories: Mapping[str, object], metrics: Sequence[str] | None = None,
+                      caveat: str | None = None):
     """Several runs on shared axes: validation solid, training dashed, one panel per metric."""
     import matplotlib.pyplot as plt
 
@@ -72,9 +91,11 @@ def compare_histories(histories: Mapping[str, object], metrics: Sequence[str] | 
     for ax, metric in zip(axes[0], metrics):
         ax.set_title(metric)
         ax.set_xlabel("epoch")
+        _whole_epochs(ax)
         ax.grid(alpha=0.3)
         ax.legend(fontsize=7)
     fig.tight_layout()
+    _caveat(fig, caveat)
     return fig
 
 
@@ -191,6 +212,7 @@ def filters_grid(kernel, ncols: int = 16):
 
     kernel = np.asarray(kernel)
     n = kernel.shape[-1]
+    ncols = min(ncols, n)
     nrows = int(np.ceil(n / ncols))
     fig, axes = plt.subplots(nrows, ncols, figsize=(ncols * 0.6, nrows * 0.6), squeeze=False)
     for i, ax in enumerate(axes.flat):
@@ -291,7 +313,7 @@ def gradcam_overlay(images, heatmaps, titles: Sequence[str] | None = None):
     return fig
 
 
-def data_efficiency(curves: Mapping[str, Mapping[int, float]]):
+def data_efficiency(curves: Mapping[str, Mapping[int, float]], caveat: str | None = None):
     """Test accuracy against training images per class, one line per method."""
     import matplotlib.pyplot as plt
 
@@ -307,10 +329,11 @@ def data_efficiency(curves: Mapping[str, Mapping[int, float]]):
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8)
     fig.tight_layout()
+    _caveat(fig, caveat)
     return fig
 
 
-def method_comparison(rows: Sequence[dict]):
+def method_comparison(rows: Sequence[dict], caveat: str | None = None):
     """Test accuracy (mean ± std over repeats) of every method, as horizontal bars."""
     import matplotlib.pyplot as plt
 
@@ -321,5 +344,44 @@ def method_comparison(rows: Sequence[dict]):
     ax.invert_yaxis()
     ax.set(xlabel="test accuracy (mean ± std over repeats)", xlim=(0, 1))
     ax.grid(alpha=0.3, axis="x")
+    fig.tight_layout()
+    _caveat(fig, caveat)
+    return fig
+
+
+def per_class_grid(dataset, class_names: Sequence[str], per_class: int = 4, size: float = 1.6):
+    """`per_class` images of every class from a batched (image, label) dataset, a row per class."""
+    import matplotlib.pyplot as plt
+
+    picked: dict[int, list] = {c: [] for c in range(len(class_names))}
+    for images, labels in dataset:
+        for image, label in zip(np.asarray(images), np.asarray(labels)):
+            if len(picked[int(label)]) < per_class:
+                picked[int(label)].append(image)
+        if all(len(v) == per_class for v in picked.values()):
+            break
+    fig, axes = plt.subplots(len(class_names), per_class, figsize=(size * per_class, size * len(class_names)),
+                             squeeze=False)
+    for c, row in enumerate(axes):
+        for k, ax in enumerate(row):
+            ax.axis("off")
+            if k < len(picked[c]):
+                ax.imshow(picked[c][k].astype(np.uint8))
+        row[0].set_title(f"{class_names[c]} ({len(picked[c])} shown)", fontsize=8, loc="left")
+    fig.tight_layout()
+    return fig
+
+
+def augmented_grid(augment, image, n: int = 8, size: float = 1.6):
+    """One image and `n - 1` random augmentations of it (the layers called with training=True)."""
+    import matplotlib.pyplot as plt
+
+    batch = np.repeat(np.asarray(image, dtype="float32")[None], n - 1, axis=0)
+    variants = np.asarray(augment(batch, training=True))
+    fig, axes = plt.subplots(1, n, figsize=(size * n, size + 0.3), squeeze=False)
+    for k, ax in enumerate(axes[0]):
+        ax.axis("off")
+        ax.imshow(np.clip(image if k == 0 else variants[k - 1], 0, 255).astype(np.uint8))
+        ax.set_title("original" if k == 0 else f"augmented {k}", fontsize=8)
     fig.tight_layout()
     return fig

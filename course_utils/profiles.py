@@ -134,9 +134,9 @@ def get(name: str) -> Profile:
 
 
 def _pretrained_ready() -> bool:
-    from . import models
+    from . import backbones
 
-    return models.imagenet_weights_status().available
+    return backbones.locate(backbones.DEFAULT).source != "unavailable"
 
 
 def _dataset_ready(name: str) -> bool:
@@ -150,11 +150,13 @@ def resolve(
     *,
     weights_ready: Callable[[], bool] | None = None,
     dataset_ready: Callable[[str], bool] | None = None,
+    weights_label: str = "VGG16 ImageNet weights",
 ) -> Resolved:
     """Resolve a profile name (None: $COURSE_PROFILE, else 'auto') to a Profile.
 
-    'auto' gives 'fast' when VGG16's ImageNet weights and fast's dataset are present or
-    downloadable, else 'smoke'. The two checks can be replaced (tests, notebooks).
+    'auto' gives 'fast' when the ImageNet weights (VGG16's by default) and the dataset are
+    present or downloadable, else 'smoke'. The two checks can be replaced (``runs.start``
+    passes its backbone's and dataset's, tests pass their own).
     """
     requested = (name or os.environ.get(ENV_VAR) or "auto").strip().lower()
     if requested != "auto":
@@ -167,7 +169,7 @@ def resolve(
     fast = PROFILES["fast"]
     missing = []
     if not weights_ready():
-        missing.append("VGG16 ImageNet weights")
+        missing.append(weights_label)
     if not dataset_ready(fast.dataset):
         missing.append(f"the {fast.dataset!r} dataset")
     if not missing:

@@ -1,8 +1,9 @@
 """Each method of the course as one function, for repeated runs (notebook 05's comparison).
 
-Notebooks 03 and 04 show these steps one call at a time; here the same course_utils calls
-are wrapped so that notebook 05 can train every method for several seeds and label counts.
-Every recipe returns a Trained: the model, its training time and its test probabilities.
+Notebooks 03 and 04 write every step out, one Keras call at a time; each recipe here repeats
+those same steps so that notebook 05 can train every method for several seeds and label
+counts. The docstrings say where each method is taught. Methods are keyed by an identifier
+(``METHODS``); the labels are for display. Every recipe returns a ``Trained``.
 """
 
 from __future__ import annotations
@@ -13,51 +14,79 @@ from dataclasses import dataclass, field
 import keras
 import numpy as np
 
-from . import data, features, models, train
+from . import data, features, models
+
+METHODS = {
+    "scratch": "scratch convnet",
+    "head_articles": "Flatten+Dense(1024) head on features (articles)",
+    "head_gap": "GAP head on features",
+    "frozen_aug": "frozen base + augmentation",
+    "fine_tune": "fine-tuned last block",
+    "fine_tune_l2sp": "fine-tuned last block + L2-SP 0.1",
+}
+FINE_TUNE_LR = 1e-5  # notebook 04's default
 
 
 @dataclass
 class Context:
-    """What every recipe needs: the data, the profile, a seed and the VGG16 base to start from."""
+    """A run (``runs.Run``), a seed, and the base every method of that seed starts from."""
 
-    ds: data.Dataset
-    profile: object
+    run: object
     seed: int
-    weights: str | None
     base: object = None
     start_weights: list = field(default_factory=list)
 
     def __post_init__(self):
-        size = self.profile.image_size
         if self.base is None:
-            keras.utils.set_random_seed(self.seed)
-            self.base = models.vgg16_base(self.weights, (size, size, 3), quiet=True)
-        self.start_weights = [w.copy() for w in self.base.get_weights()]
+            keras.utils.set_random_seed(self.seed)  # random weights differ by seed
+            self.base = self.run.build_base()
+        if not self.start_weights:  # a shared base comes with the weights it starts from
+            self.start_weights = [w.copy() for w in self.base.get_weights()]
+
+    def with_seed(self, seed: int) -> "Context":
+        """The same run with another seed: pretrained weights are shared, random ones redrawn."""
+        if self.run.pretrained:
+            return Context(self.run, seed, self.base, self.start_weights)
+        return Context(self.run, seed)
 
     def fresh_base(self):
-        """The base with its starting (pretrained or random) weights, frozen."""
+        """The base with its starting weights, frozen (notebook 03, section 5)."""
         self.base.set_weights(self.start_weights)
-        models.freeze(self.base)
+        self.base.trainable = False
         return self.base
 
-    def extract(self, split: data.Split, role: str, layer: str | None = None):
+    def features(self, split: data.Split, role: str, layer: str | None = None):
         """Features of a split; a subset of the training split is cut from the whole one's."""
-        if role == "train" and split is not self.ds.train:
-            position = {p: i for i, p in enumerate(self.ds.train.paths)}
-            if all(p in position for p in split.paths):
-                x, y = self.extract(self.ds.train, "train", layer)
-                idx = [position[p] for p in split.paths]
-                return x[idx], y[idx]
-        return features.extract(self.base, split, self.profile.image_size, dataset_name=self.ds.name,
-                                role=role, layer=layer, batch_size=self.profile.batch_size)[:2]
+        whole = self.run.data.splits()[role]
+        x, y, _ = features.extract_run(self.run, self.base, role, layer)
+        if split is whole:
+            return x, y
+        position = {p: i for i, p in enumerate(whole.paths)}
+        idx = [position[p] for p in split.paths]
+        return x[idx], y[idx]
+
+    def pipeline(self, split: data.Split, shuffle: bool = False):
+        return data.to_dataset(split, self.run.image_size, self.run.profile.batch_size,
+                               shuffle=shuffle, seed=self.seed)
 
 
 @dataclass
 class Trained:
-    name: str
-    model: object
+    key: str  # an identifier of METHODS
+    chain: models.Chain
     seconds: float
     test_proba: np.ndarray
+    weights: list | None = None  # a snapshot, when the chain shares its base with later runs
+
+    @property
+    def label(self) -> str:
+        return METHODS[self.key]
+
+    def restore(self) -> models.Chain:
+        """The chain with this result's weights back in place (the base is shared between runs)."""
+        if self.weights is not None:
+            self.chain.model.set_weights(self.weights)
+        return self.chain
 
 
 def subset(split: data.Split, per_class: int | None) -> data.Split:
@@ -72,86 +101,92 @@ def subset(split: data.Split, per_class: int | None) -> data.Split:
     return data.Split(tuple(p for p, _ in taken), tuple(y for _, y in taken))
 
 
-def _datasets(ctx: Context, train_split: data.Split):
-    size, bs = ctx.profile.image_size, ctx.profile.batch_size
-    return (data.to_dataset(train_split, size, bs, shuffle=True, seed=ctx.seed),
-            data.to_dataset(ctx.ds.val, size, bs), data.to_dataset(ctx.ds.test, size, bs))
+def _compile(model, optimizer) -> None:
+    model.compile(optimizer=optimizer, loss="sparse_categorical_crossentropy", metrics=["accuracy"])
 
 
-def scratch(ctx: Context, train_split: data.Split | None = None) -> Trained:
-    """A small convnet trained from random weights, with augmentation."""
-    train_split = train_split or ctx.ds.train
+def _timed_fit(model, *args, **kwargs) -> float:
+    start = time.perf_counter()
+    model.fit(*args, verbose=0, **kwargs)
+    return time.perf_counter() - start
+
+
+def scratch(ctx: Context, part: data.Split | None = None) -> Trained:
+    """A small convnet from random weights, with augmentation (notebook 03, section 6)."""
+    run, part = ctx.run, part or ctx.run.data.train
     keras.utils.set_random_seed(ctx.seed)
-    size = ctx.profile.image_size
-    model = models.small_convnet((size, size, 3), ctx.ds.num_classes,
-                                 augmentation=models.augmentation_layers(seed=ctx.seed))
-    train.compile_classifier(model, keras.optimizers.Adam(learning_rate=1e-3))
-    tr, va, te = _datasets(ctx, train_split)
-    fit = train.fit(model, tr, va, epochs=ctx.profile.epochs)
-    return Trained("scratch convnet", model, fit.seconds, model.predict(te, verbose=0))
+    model = models.small_convnet(run.input_shape, run.data.num_classes, augment=models.augmentation(ctx.seed))
+    _compile(model, keras.optimizers.Adam(learning_rate=1e-3))
+    secs = _timed_fit(model, ctx.pipeline(part, shuffle=True), validation_data=ctx.pipeline(run.data.val),
+                      epochs=run.profile.epochs)
+    chain = models.Chain(model, None, model.layers[-1])
+    return Trained("scratch", chain, secs, model.predict(ctx.pipeline(run.data.test), verbose=0))
 
 
-def feature_head(ctx: Context, kind: str = "gap", train_split: data.Split | None = None) -> Trained:
-    """Workflow A: a head trained on cached block5 features (kind 'gap' or 'flatten_dense')."""
-    train_split = train_split or ctx.ds.train
+def head_on_features(ctx: Context, kind: str = "head_gap", part: data.Split | None = None) -> Trained:
+    """Workflow A: a head trained on cached features, SGD(1e-3, momentum 0.9) (notebook 03, section 4)."""
+    run, part = ctx.run, part or ctx.run.data.train
     ctx.fresh_base()
     start = time.perf_counter()
-    x_tr, y_tr = ctx.extract(train_split, "train")
-    x_va, y_va = ctx.extract(ctx.ds.val, "val")
-    x_te, _ = ctx.extract(ctx.ds.test, "test")
+    x_tr, y_tr = ctx.features(part, "train")
+    x_va, y_va = ctx.features(run.data.val, "val")
+    x_te, _ = ctx.features(run.data.test, "test")
     keras.utils.set_random_seed(ctx.seed)
-    head = (models.gap_head(ctx.ds.num_classes) if kind == "gap"
-            else models.flatten_dense_head(ctx.ds.num_classes))
-    model = models.feature_head_model(head, x_tr.shape[1:], name=f"{kind}_on_features")
-    train.compile_classifier(model, keras.optimizers.SGD(learning_rate=1e-3, momentum=0.9))
-    train.fit(model, (x_tr, y_tr), (x_va, y_va), epochs=4 * ctx.profile.epochs,
-              batch_size=ctx.profile.batch_size)
-    name = "GAP head (features)" if kind == "gap" else "Flatten+Dense(1024) head (articles)"
-    return Trained(name, model, time.perf_counter() - start, model.predict(x_te, verbose=0))
+    head = models.gap_head(run.data.num_classes) if kind == "head_gap" else models.articles_head(run.data.num_classes)
+    chain = models.Chain.on_features(head, x_tr.shape[1:])
+    _compile(chain.model, keras.optimizers.SGD(learning_rate=1e-3, momentum=0.9))
+    chain.model.fit(x_tr, y_tr, validation_data=(x_va, y_va), epochs=4 * run.profile.epochs,
+                    batch_size=run.profile.batch_size, verbose=0)
+    return Trained(kind, chain, time.perf_counter() - start, chain.model.predict(x_te, verbose=0))
 
 
-def frozen_augmented(ctx: Context, train_split: data.Split | None = None) -> Trained:
-    """Workflow B: the frozen base inside the model, GAP head, augmentation."""
-    train_split = train_split or ctx.ds.train
+def frozen_augmented(ctx: Context, part: data.Split | None = None) -> Trained:
+    """Workflow B: the frozen base inside the model, GAP head, augmentation (notebook 03, section 5)."""
+    run, part = ctx.run, part or ctx.run.data.train
     base = ctx.fresh_base()
     keras.utils.set_random_seed(ctx.seed)
-    model = models.build_classifier(base, models.gap_head(ctx.ds.num_classes),
-                                    augmentation=models.augmentation_layers(seed=ctx.seed))
-    train.compile_classifier(model, keras.optimizers.Adam(learning_rate=1e-3))
-    tr, va, te = _datasets(ctx, train_split)
-    fit = train.fit(model, tr, va, epochs=ctx.profile.epochs)
-    return Trained("frozen base + augmentation", model, fit.seconds, model.predict(te, verbose=0))
+    chain = models.Chain.build(run.backbone.name, base, models.gap_head(run.data.num_classes),
+                               augment=models.augmentation(ctx.seed), name="frozen_base_augmented")
+    _compile(chain.model, keras.optimizers.Adam(learning_rate=1e-3))
+    secs = _timed_fit(chain.model, ctx.pipeline(part, shuffle=True), validation_data=ctx.pipeline(run.data.val),
+                      epochs=run.profile.epochs)
+    return Trained("frozen_aug", chain, secs, chain.model.predict(ctx.pipeline(run.data.test), verbose=0))
 
 
-def fine_tuned(ctx: Context, start: Trained, l2_sp: float | None = None,
-               train_split: data.Split | None = None, learning_rate: float = 1e-5) -> Trained:
-    """Fine-tune block5 (+ head) of `start`'s model on cached block4 features; optional L2-SP.
+def fine_tuned(ctx: Context, start: Trained, *, l2_sp: float | None = None, part: data.Split | None = None,
+               learning_rate: float = FINE_TUNE_LR, base_training: bool = False) -> Trained:
+    """Fine-tune the last block (+ head) of `start`'s model on cached features (notebook 04).
 
-    `start` is a frozen-base model (workflow B) or a feature head (workflow A); its head is
-    reused. Runs without augmentation (cached features), the CPU-friendly path of notebook 04.
+    Unfreezes from the backbone's ``fine_tune_from`` layer (section 2), trains on cached
+    ``cache_at`` outputs (section 5, no augmentation), optionally with L2-SP (section 7).
+    `start` is a frozen-base or feature-head result; a copy of its head is trained, so `start`
+    stays as it was. The base is shared with the context: ``restore()`` puts this result's
+    weights back before using its chain after another recipe ran.
     """
-    train_split = train_split or ctx.ds.train
-    base = ctx.base
-    saved = [w.copy() for w in start.model.get_weights()]
-    head = models.head_of(start.model)
-    models.unfreeze_from(base, "block5_conv1")
+    run, part = ctx.run, part or ctx.run.data.train
+    head = keras.models.clone_model(start.chain.head)
+    head.set_weights(start.chain.head.get_weights())
+    base = ctx.fresh_base()
+    models.unfreeze_from(base, run.backbone.fine_tune_from)
     begin = time.perf_counter()
-    x_tr, y_tr = ctx.extract(train_split, "train", layer="block4_pool")
-    x_va, y_va = ctx.extract(ctx.ds.val, "val", layer="block4_pool")
-    top = models.top_of_base(base, head, "block5_conv1")
+    x_tr, y_tr = ctx.features(part, "train", run.backbone.cache_at)
+    x_va, y_va = ctx.features(run.data.val, "val", run.backbone.cache_at)
+    top = models.top_of_base(base, run.backbone.cache_at)
+    inputs = keras.Input(shape=x_tr.shape[1:])
+    model = keras.Model(inputs, head(top(inputs, training=base_training)), name="fine_tune_on_cached")
     if l2_sp:
-        models.apply_l2_sp(top, l2_sp)
+        models.apply_l2_sp(model, l2_sp)
     keras.utils.set_random_seed(ctx.seed)
-    train.compile_classifier(top, keras.optimizers.Adam(learning_rate=learning_rate))
-    train.fit(top, (x_tr, y_tr), (x_va, y_va), epochs=ctx.profile.fine_tune_epochs + 1,
-              batch_size=ctx.profile.batch_size)
-    models.remove_regularizers(top)
+    _compile(model, keras.optimizers.Adam(learning_rate=learning_rate))
+    # Cached features make an epoch cheap: more epochs than notebook 04's full-model fit, with
+    # the best epoch on validation kept (notebook 04, section 3's EarlyStopping).
+    stop = keras.callbacks.EarlyStopping(monitor="val_loss", patience=2, restore_best_weights=True)
+    model.fit(x_tr, y_tr, validation_data=(x_va, y_va), epochs=3 * run.profile.fine_tune_epochs,
+              batch_size=run.profile.batch_size, callbacks=[stop], verbose=0)
+    models.remove_regularizers(model)
     seconds = time.perf_counter() - begin
-    full = models.build_classifier(base, head, name="fine_tuned")
-    proba = full.predict(data.to_dataset(ctx.ds.test, ctx.profile.image_size, ctx.profile.batch_size),
-                         verbose=0)
-    name = "fine-tuned block5" + (f" + L2-SP {l2_sp:g}" if l2_sp else "")
-    result = Trained(name, full, start.seconds + seconds, proba)
-    start.model.set_weights(saved)  # leave the starting model as it was
-    ctx.base.set_weights(ctx.start_weights)
-    return result
+    base.trainable = False
+    chain = models.Chain.build(run.backbone.name, base, head, name="fine_tuned")
+    proba = chain.model.predict(ctx.pipeline(run.data.test), verbose=0)
+    key = "fine_tune_l2sp" if l2_sp else "fine_tune"
+    return Trained(key, chain, start.seconds + seconds, proba, weights=chain.model.get_weights())

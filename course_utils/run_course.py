@@ -1,6 +1,7 @@
 """Execute every notebook of the course headless, in order, into an outputs folder.
 
-    python -m course_utils.run_course [--profile auto|smoke|fast|full] [--output outputs]
+    python -m course_utils.run_course [--profile auto|smoke|fast|full] [--backbone vgg16|...]
+                                      [--data-folder PATH] [--output outputs]
 
 The source notebooks are never written to: executed copies go to <output>/notebooks/.
 The profile is resolved once (``auto`` falls back to ``smoke`` offline, and says so) and
@@ -16,7 +17,7 @@ import sys
 import time
 from pathlib import Path
 
-from . import claims, paths, profiles
+from . import backbones, claims, paths, profiles
 
 
 def _headline(results_md: Path) -> str:
@@ -35,18 +36,22 @@ def notebooks_in(folder: Path) -> list[Path]:
     return sorted(p for p in folder.glob("*.ipynb") if not p.name.startswith("."))
 
 
-def execute(notebook: Path, output: Path, profile: str, progress: bool = True) -> float:
+def execute(notebook: Path, output: Path, profile: str, progress: bool = True,
+            extra: dict | None = None) -> float:
     """Run one notebook with papermill (PROFILE=profile) into `output`; returns seconds.
 
-    The kernel inherits this process's environment, COURSE_OUTPUT_DIR included, so models,
-    results and claims land in the run's output folder.
+    `extra` parameters (BACKBONE, DATA_FOLDER, ...) are passed to the notebooks that have
+    them. The kernel inherits this process's environment, COURSE_OUTPUT_DIR included, so
+    models, results and claims land in the run's output folder.
     """
     import papermill as pm
 
+    known = pm.inspect_notebook(str(notebook))
+    parameters = {"PROFILE": profile, **{k: v for k, v in (extra or {}).items() if k in known and v}}
     output.parent.mkdir(parents=True, exist_ok=True)
     start = time.perf_counter()
     pm.execute_notebook(
-        str(notebook), str(output), parameters={"PROFILE": profile},
+        str(notebook), str(output), parameters=parameters,
         cwd=str(notebook.parent), progress_bar=progress, kernel_name="python3",
     )
     return time.perf_counter() - start
@@ -68,6 +73,8 @@ def _main(argv: list[str] | None) -> int:
     parser.add_argument("--profile", default=None, help=f"one of {', '.join(profiles.names())}")
     parser.add_argument("--notebooks", type=Path, default=None, help="folder of notebooks")
     parser.add_argument("--output", type=Path, default=None, help="outputs folder")
+    parser.add_argument("--backbone", default="", help="BACKBONE of notebooks 03-05 (default vgg16)")
+    parser.add_argument("--data-folder", default="", help="DATA_FOLDER: your folder of class sub-folders")
     parser.add_argument("--no-progress", action="store_true", help="no per-cell progress bar")
     args = parser.parse_args(argv)
 
@@ -75,7 +82,11 @@ def _main(argv: list[str] | None) -> int:
     nb_dir = args.notebooks or root / "notebooks"
     out_dir = args.output or paths.outputs_dir()
     os.environ["COURSE_OUTPUT_DIR"] = str(out_dir.resolve())  # notebooks write their files here
-    resolved = profiles.resolve(args.profile)
+    net = backbones.get(args.backbone)
+    resolved = profiles.resolve(
+        args.profile, weights_ready=lambda: backbones.locate(net).source != "unavailable",
+        dataset_ready=(lambda _: Path(args.data_folder).expanduser().is_dir()) if args.data_folder else None,
+        weights_label=f"{net.title} ImageNet weights")
     print(resolved.banner(), flush=True)
     notebooks = notebooks_in(nb_dir)
     if not notebooks:
@@ -96,7 +107,8 @@ def _main(argv: list[str] | None) -> int:
         target = out_dir / "notebooks" / nb.name
         print(f"[{i}/{len(notebooks)}] {nb.name} ...", flush=True)
         try:
-            timings[nb.name] = execute(nb, target, resolved.name, progress=not args.no_progress)
+            timings[nb.name] = execute(nb, target, resolved.name, progress=not args.no_progress,
+                                       extra={"BACKBONE": args.backbone, "DATA_FOLDER": args.data_folder})
         except Exception as err:  # papermill raises PapermillExecutionError with the cell
             failed = nb.name
             print(f"[{i}/{len(notebooks)}] {nb.name} FAILED: {err}\n"

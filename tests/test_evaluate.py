@@ -4,7 +4,7 @@ import keras
 import numpy as np
 import pytest
 
-from course_utils import data, evaluate, models, recipes
+from course_utils import backbones, data, evaluate, models, recipes
 
 
 def test_report_matches_hand_counts():
@@ -51,9 +51,10 @@ def test_curves_are_one_vs_rest_with_aucs():
 
 def test_grad_cam_maps_have_the_image_shape_and_lie_in_zero_one():
     keras.utils.set_random_seed(0)
-    base = models.vgg16_base(None, (32, 32, 3), quiet=True)
-    model = models.build_classifier(base, models.gap_head(3), augmentation=models.augmentation_layers())
-    cam_model = evaluate.grad_cam_model(model)
+    base = backbones.get("mobilenet_0.25").build(None, (32, 32, 3))
+    chain = models.Chain.build("mobilenet_0.25", base, models.gap_head(3), augment=models.augmentation())
+    model = chain.model
+    cam_model = evaluate.grad_cam_model(chain, backbones.get("mobilenet_0.25").last_conv)
     images = np.random.default_rng(0).uniform(0, 255, (4, 32, 32, 3)).astype("float32")
     heat = evaluate.grad_cam(cam_model, images)
     assert heat.shape == (4, 32, 32)
@@ -63,7 +64,8 @@ def test_grad_cam_maps_have_the_image_shape_and_lie_in_zero_one():
 
 def results_fixture():
     return {"profile": "smoke", "meaningful": False, "claims": "claims checked: 0 of 2",
-            "methods": [{"name": "scratch", "accuracy_mean": 0.5, "accuracy_std": 0.1, "f1_mean": 0.4,
+            "methods": [{"method": "scratch", "name": "scratch", "accuracy_mean": 0.5, "accuracy_std": 0.1,
+                         "f1_mean": 0.4,
                          "train_seconds_mean": 1.5, "repeats": 2}],
             "data_efficiency": {"scratch": {2: 0.4, 10: 0.6}, "fine-tuning": {2: 0.5, 10: 0.7}}}
 
@@ -73,7 +75,7 @@ def test_results_writer_keeps_a_stable_schema_and_a_markdown_table(tmp_path):
     saved = json.loads(json_path.read_text())
     assert saved["schema"] == evaluate.RESULTS_SCHEMA == 1
     assert set(saved) == {"schema", "profile", "meaningful", "claims", "methods", "data_efficiency"}
-    assert set(saved["methods"][0]) == {"name", "accuracy_mean", "accuracy_std", "f1_mean",
+    assert set(saved["methods"][0]) == {"method", "name", "accuracy_mean", "accuracy_std", "f1_mean",
                                         "train_seconds_mean", "repeats"}
     md = md_path.read_text()
     assert "| method | test accuracy | macro F1 | training time (s) | repeats |" in md

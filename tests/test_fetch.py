@@ -3,7 +3,7 @@
 import urllib.error
 import urllib.request
 
-from course_utils import fetch, models
+from course_utils import backbones, fetch
 
 
 def test_fetch_offline_reports_each_failure_and_exits_non_zero(data_home, monkeypatch, capsys):
@@ -13,7 +13,7 @@ def test_fetch_offline_reports_each_failure_and_exits_non_zero(data_home, monkey
     monkeypatch.setattr(urllib.request, "urlopen", offline)
     assert fetch.main(["--datasets", "cats_vs_dogs", "flowers"]) == 1
     err = capsys.readouterr().err
-    assert "FAIL VGG16 ImageNet weights" in err and models.VGG16_NOTOP_FILE in err
+    assert "FAIL vgg16 ImageNet weights" in err and backbones.get("vgg16").weights_file in err
     assert "FAIL dataset cats_vs_dogs" in err and "FAIL dataset flowers" in err
     assert not any(p.is_file() for p in data_home.rglob("*"))  # no partial file left
 
@@ -27,3 +27,10 @@ def test_fetch_generates_the_offline_dataset_without_network(data_home, capsys):
 def test_unknown_dataset_is_a_failure_not_a_crash(data_home, capsys):
     assert fetch.main(["--no-weights", "--datasets", "imagenet"]) == 1
     assert "Unknown dataset 'imagenet'" in capsys.readouterr().err
+
+
+def test_fetch_takes_the_backbones_asked_for_and_names_an_unknown_one(data_home, capsys):
+    assert fetch.main(["--datasets", "--backbones", "mobilenet_0.25", "inception"]) == 1
+    err = capsys.readouterr().err
+    assert "FAIL mobilenet_0.25 ImageNet weights" in err and "mobilenet_2_5_224_tf_no_top.h5" in err
+    assert "FAIL inception" in err and "Valid backbones" in err

@@ -76,3 +76,27 @@ def test_notebook_runs_under_papermill_in_smoke(path, tmp_path):
     # Either the numbers are not results (random weights) or they are real in every profile
     # (data generated in the notebook); the notebook must say which.
     assert "none of them is a result" in text or "real in every profile" in text
+
+
+# The calls a learner writes in their own project must be in the notebooks themselves, not hidden
+# in course_utils (issue "Show the Keras you teach").
+TAUGHT = {
+    "03": [r"keras\.utils\.image_dataset_from_directory\(", r"keras\.applications\.VGG16\(include_top=False",
+           r"keras\.applications\.MobileNet\(", r"conv_base\.trainable = False", r"keras\.Input\(",
+           r"conv_base\(x, training=False\)", r"keras\.layers\.GlobalAveragePooling2D\(\)", r"\.compile\(optimizer=",
+           r"\.fit\(.*callbacks=", r"keras\.callbacks\.EarlyStopping\(", r"learning_rate=", r"\.save\("],
+    "04": [r"keras\.models\.load_model\(", r"for layer in conv_base\.layers:", r"layer\.trainable = ",
+           r"model\.compile\(optimizer=", r"keras\.callbacks\.EarlyStopping\(", r"keras\.callbacks\.ModelCheckpoint\(",
+           r"initial_epoch=", r"keras\.layers\.Dense\(task_b\.num_classes", r"training=True"],
+}
+
+
+@pytest.mark.parametrize("number", sorted(TAUGHT))
+def test_notebook_writes_out_the_keras_calls_it_teaches(number):
+    import re
+
+    path = next(p for p in NOTEBOOKS if p.name.startswith(number))
+    code = "\n".join("".join(c["source"]) for c in json.loads(path.read_text())["cells"] if c["cell_type"] == "code")
+    missing = [pattern for pattern in TAUGHT[number] if not re.search(pattern, code)]
+    assert not missing, f"{path.name} never shows: {missing}"
+    assert not re.search(r"\blr\s*=", code) and "ImageDataGenerator" not in code

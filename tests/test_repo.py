@@ -69,3 +69,15 @@ def test_generated_folders_are_ignored_by_git():
     ignored = (ROOT / ".gitignore").read_text().split()
     for folder in ("outputs/", "data/cache/", "data/weights/", ".venv/"):
         assert folder in ignored
+
+
+def test_ci_passes_the_real_assets_by_environment_and_fails_when_the_real_tier_did_not_run():
+    ci = (ROOT / ".ci" / "run").read_text()
+    assert "export COURSE_REAL_ASSETS=" in ci and "export COURSE_REAL_TIER_REPORT=" in ci
+    assert re.search(r'if \[ ! -s "\$COURSE_REAL_TIER_REPORT" \]; then.*?exit 1', ci, re.S)
+
+
+def test_the_course_never_points_at_the_test_assets():
+    files = [*ROOT.glob("course_utils/*.py"), *ROOT.glob("notebooks/*.ipynb"), ROOT / "Makefile"]
+    for path in files:
+        assert "shared/assets" not in path.read_text(), f"{path.name} depends on the test assets"

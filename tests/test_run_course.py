@@ -68,9 +68,9 @@ def test_the_run_ends_with_the_headline_table_and_the_claims_count(tmp_path, cap
     src.mkdir()
     tiny_notebook(src / "00_results.ipynb", "\n".join([
         "from course_utils import claims, evaluate, paths",
-        "claims.check('00', 'transfer helps', pretrained=False)",
+        "claims.compare('00', 'transfer helps', 0.9, 0.5, pretrained=False)",
         "evaluate.write_results({'profile': PROFILE, 'meaningful': False, 'claims': claims.summary(),",
-        "    'methods': [{'name': 'm', 'accuracy_mean': 0.5, 'accuracy_std': 0.0, 'f1_mean': 0.5,",
+        "    'methods': [{'method': 'm', 'name': 'm', 'accuracy_mean': 0.5, 'accuracy_std': 0.0, 'f1_mean': 0.5,",
         "                 'train_seconds_mean': 1.0, 'repeats': 1}], 'data_efficiency': {}},",
         "    paths.outputs_dir())",
     ]))
@@ -78,5 +78,5 @@ def test_the_run_ends_with_the_headline_table_and_the_claims_count(tmp_path, cap
                             "--no-progress"]) == 0
     out = capsys.readouterr().out
     assert "| m | 0.500 ± 0.000 | 0.500 | 1.0 | 1 |" in out
-    assert "claims checked: 0 of 1 (0 hold); 1 not checked" in out
+    assert "claims checked: 0 of 1 (0 hold, 0 inconclusive, 0 do not hold); 1 not checked" in out
     assert (tmp_path / "out" / "results.json").exists()

@@ -1,0 +1,209 @@
+"""One call at the top of a notebook resolves the whole run: ``run = runs.start(...)``.
+
+It settles, once: the profile (``auto`` looks at what is on disk or downloadable), the
+backbone and its weights (a file, or random), the dataset (a registered one, your folder, or
+the generated shapes), the seed; it loads and splits the data, writes the split folders that
+``keras.utils.image_dataset_from_directory`` reads, and prints one banner saying what the
+run really uses and whether its numbers are results. ``run.pretrained`` is the single truth
+for "are these numbers real?". Models saved by one notebook carry the run's provenance next
+to them, so the next notebook reuses a model only when data, split, backbone and weights
+match, and says which models it loaded or retrained, and why.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+from . import backbones, claims, data, env, paths, profiles, split_folders
+
+
+@dataclass
+class Run:
+    """What one notebook run uses. Build it with ``start``."""
+
+    notebook: str
+    resolved: profiles.Resolved
+    backbone: backbones.Backbone
+    weights: backbones.Weights
+    data: data.Dataset
+    data_origin: str  # "generated", "registered", "folder"
+    seed: int
+    split_dir: Path
+
+    # ------------------------------------------------------------------ what the run is
+    @property
+    def profile(self) -> profiles.Profile:
+        return self.resolved.profile
+
+    @property
+    def image_size(self) -> int:
+        return self.profile.image_size
+
+    @property
+    def input_shape(self) -> tuple[int, int, int]:
+        return (self.image_size, self.image_size, 3)
+
+    @property
+    def pretrained(self) -> bool:
+        """True when the base starts from pretrained weights (a weight file was loaded)."""
+        return self.weights.pretrained
+
+    @property
+    def synthetic(self) -> bool:
+        return self.data_origin == "generated"
+
+    @property
+    def models_dir(self) -> Path:
+        return paths.outputs_dir() / "models"
+
+    def describe(self) -> dict:
+        """Profile, backbone and dataset: recorded with every claim of the run."""
+        return {"profile": self.profile.name, "backbone": self.backbone.name, "dataset": self.data.name,
+                "pretrained": self.pretrained, "image_size": self.image_size}
+
+    def banner(self) -> str:
+        """What this run uses, and what its numbers mean."""
+        where = {"generated": "a synthetic dataset generated here (coloured shapes)",
+                 "registered": f"the {self.data.name!r} photos", "folder": f"your folder {self.data.root}"}
+        lines = [
+            f"PROFILE = {self.profile.name!r} (asked for {self.resolved.requested!r}): {self.resolved.reason}",
+            f"backbone: {self.backbone.title}; weights: {self.weights.describe()}",
+            f"data: {where[self.data_origin]}, {self.data.num_classes} classes, "
+            f"{len(self.data.train)} train / {len(self.data.val)} val / {len(self.data.test)} test images, "
+            f"{self.image_size}×{self.image_size} px; seed {self.seed}",
+        ]
+        if not self.pretrained:
+            lines.append("*** Random weights: every number below checks that the code runs; none of them "
+                         "is a result (claims about transfer are recorded as not checked). ***")
+        elif self.synthetic:
+            lines.append("Pretrained weights on synthetic shapes: the numbers are real, but about shapes, "
+                         "not photos.")
+        else:
+            small = self.profile.images_per_class
+            lines.append("Pretrained weights on real photos: the numbers below are results"
+                         + (f" of a small run ({small} training images per class): expect spread between "
+                            "seeds; claims are judged against it." if small else "."))
+        return "\n".join(lines)
+
+    # ------------------------------------------------------------------ data
+    def image_dataset(self, role: str, *, shuffle: bool = False, batch_size: int | None = None):
+        """``keras.utils.image_dataset_from_directory`` on one split folder, prefetched.
+
+        Written out in notebook 03, section 1; this is the same call for later cells.
+        """
+        import keras
+        import tensorflow as tf
+
+        ds = keras.utils.image_dataset_from_directory(
+            self.split_dir / role, image_size=(self.image_size, self.image_size),
+            batch_size=batch_size or self.profile.batch_size, shuffle=shuffle, seed=self.seed,
+            verbose=False)
+        return ds.prefetch(tf.data.AUTOTUNE)
+
+    def other_dataset(self, name_or_folder: str):
+        """Another dataset (a registered name or a folder) with this run's sizes: (Dataset, split folders)."""
+        if Path(name_or_folder).expanduser().is_dir():
+            ds = data.load("folder", path=Path(name_or_folder).expanduser(), profile=self.profile, seed=self.seed)
+        else:
+            ds = data.load(name_or_folder, profile=self.profile, seed=self.seed)
+        return ds, split_folders.write(ds, self.image_size)
+
+    def build_base(self):
+        """The backbone with this run's weights (the call written out in notebook 03, section 2)."""
+        return self.backbone.build(self.weights.keras_argument, self.input_shape)
+
+    # ------------------------------------------------------------------ saved models
+    @functools.cached_property
+    def _weights_id(self) -> str:
+        return "random" if self.weights.path is None else file_id(self.weights.path)
+
+    def provenance(self) -> dict:
+        """What a model trained in this run depends on: data, split, backbone, weights, size."""
+        return {"dataset": self.data.name, "split": self.data.fingerprint(), "backbone": self.backbone.name,
+                "weights": self._weights_id, "image_size": self.image_size, "pretrained": self.pretrained}
+
+    def remember(self, path: Path | str) -> Path:
+        """Write the run's provenance beside a model file just saved (``<name>.json``)."""
+        sidecar = Path(path).with_suffix(".json")
+        sidecar.write_text(json.dumps(self.provenance(), indent=2) + "\n")
+        return sidecar
+
+    def reusable(self, path: Path | str) -> tuple[bool, str]:
+        """(True, why) when the model file was made by a run with this data, split, backbone and weights."""
+        path = Path(path)
+        if not path.exists():
+            return False, f"{path.name} not found (run the notebook that saves it first)"
+        sidecar = path.with_suffix(".json")
+        try:
+            saved = json.loads(sidecar.read_text())
+        except (OSError, ValueError):
+            return False, f"{path.name} has no readable provenance file {sidecar.name}"
+        now = self.provenance()
+        differ = [k for k in now if saved.get(k) != now[k]]
+        if differ:
+            return False, (f"{path.name} was made with another " + ", ".join(
+                f"{k} ({saved.get(k)!r}, now {now[k]!r})" for k in differ))
+        return True, f"{path.name} was made with this run's data, split, backbone and weights"
+
+    # ------------------------------------------------------------------ claims
+    def claim(self, claim: str, a, b, *, kind: str = "beats", n: int | None = None,
+              names: tuple[str, str] = ("A", "B"), pretrained: bool | None = None) -> claims.Claim:
+        """Record a claim judged on this run's numbers (see ``claims.compare``)."""
+        return claims.compare(self.notebook, claim, a, b, kind=kind, n=n, names=names, run=self.describe(),
+                              pretrained=self.pretrained if pretrained is None else pretrained)
+
+
+def file_id(path: Path) -> str:
+    """A short SHA-256 of a file (the identity of a weight file)."""
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()[:16]
+
+
+def _choose_data(profile: profiles.Profile, dataset: str, folder: str):
+    """(name or None, folder or None, origin) for the data the run uses."""
+    if folder:
+        return None, Path(folder).expanduser(), "folder"
+    name = dataset or profile.dataset
+    return name, None, "generated" if data.spec(name).url is None else "registered"
+
+
+def start(notebook: str, profile: str | None = None, *, backbone: str = "", dataset: str = "",
+          folder: str = "", weights: str = "", seed: int = 0, progress: bool = True) -> Run:
+    """Resolve and load everything a notebook run uses; print its banner; return the Run.
+
+    profile: 'auto' (default: $COURSE_PROFILE, else auto), 'smoke', 'fast' or 'full'.
+    backbone: a name of ``backbones.REGISTRY`` (default vgg16). dataset: a registered
+    dataset (default: the profile's). folder: your folder of class sub-folders (wins over
+    dataset). weights: '' (the profile's), 'imagenet', 'random' or a weight file's path.
+    """
+    b = backbones.get(backbone)
+    asked = (weights or "").strip()
+    if asked not in ("", "imagenet", "random") and not Path(asked).expanduser().is_file():
+        raise FileNotFoundError(f"WEIGHTS={asked!r}: no such file. Use 'imagenet', 'random', '' or a path.")
+
+    def weights_ready() -> bool:
+        if asked == "random":
+            return False
+        return asked not in ("", "imagenet") or backbones.locate(b).source != "unavailable"
+
+    def dataset_ready(name: str) -> bool:
+        return Path(folder).expanduser().is_dir() if folder else data.availability(dataset or name).available
+
+    resolved = profiles.resolve(profile, weights_ready=weights_ready, dataset_ready=dataset_ready,
+                                weights_label=f"{b.title} ImageNet weights")
+    env.setup(seed=seed)
+    if asked == "":
+        asked = "imagenet" if resolved.profile.weights else "random"
+    w = backbones.resolve_weights(b, asked, progress=progress)
+    name, path, origin = _choose_data(resolved.profile, dataset, folder)
+    if path is not None:
+        ds = data.load("folder", path=path, profile=resolved.profile, seed=seed)
+    else:
+        ds = data.load(name, profile=resolved.profile, seed=seed, progress=progress)
+    split_dir = split_folders.write(ds, resolved.profile.image_size)
+    run = Run(notebook, resolved, b, w, ds, origin, seed, split_dir)
+    print(run.banner())
+    return run
