@@ -57,17 +57,11 @@ class Backbone:
 
         return getattr(keras.applications, self.module).preprocess_input
 
-    def call_text(self, weights: str = "...", input_shape: str = "...") -> str:
-        """The constructor call as a learner would write it (for printing)."""
-        extra = "".join(f", {k}={v!r}" for k, v in self.kwargs.items())
-        return (f"keras.applications.{self.constructor}(include_top=False, weights={weights}, "
-                f"input_shape={input_shape}{extra})")
-
     def build(self, weights: str | None, input_shape: tuple[int, int, int], name: str = "conv_base"):
         """The base without its classifier (``include_top=False``).
 
-        Taught in notebook 03, section 1, where the constructor call is written out; this is
-        the same call for notebooks that rebuild a base (04, 05, 07).
+        Taught in notebook 03, section 2, where the constructor call is written out; this is
+        the same call for notebooks that rebuild a base (04 and 05, through ``runs.Run.build_base``).
         """
         if min(input_shape[:2]) < self.min_size:
             raise ValueError(f"{self.title} needs images of at least {self.min_size}×{self.min_size} "
@@ -220,6 +214,19 @@ def _record_first_digest(b: Backbone, path: Path) -> None:
     lock.write_text(json.dumps(known, indent=2) + "\n")
 
 
+def _verify_found(b: Backbone, path: Path) -> None:
+    """A weight file found on disk must be the published one (a truncated copy is not)."""
+    from . import data
+
+    if b.weights_hash is None:
+        return
+    try:
+        data.verify_file(path, checksum=b.weights_hash)
+    except data.ChecksumError as err:
+        raise data.ChecksumError(f"{err} It is not {b.title}'s published ImageNet file (a partial "
+                                 f"copy?): delete it and fetch it again (`make fetch BACKBONE={b.name}`).") from None
+
+
 def resolve_weights(backbone: str | Backbone, weights: str | Path | None = "imagenet",
                     progress: bool = True) -> Weights:
     """Turn WEIGHTS ('imagenet', 'random'/None, or a file path) into a Weights with a file.
@@ -236,6 +243,7 @@ def resolve_weights(backbone: str | Backbone, weights: str | Path | None = "imag
             return Weights(b.name, "downloaded", fetch_weights(b, progress=progress))
         if found.source == "unavailable":
             raise WeightsUnavailableError(unavailable_message(b))
+        _verify_found(b, found.path)
         return found
     path = Path(weights).expanduser()
     if not path.is_file():

@@ -1,10 +1,13 @@
 """Learning claims ("feature extraction beats scratch") checked on the numbers of the run.
 
-A claim compares two methods' accuracies. It **holds** only when the margin is larger than
-the spread: the larger of the standard deviation over repeats and the binomial standard
-error of an accuracy measured on `n` images (a single run still has sampling noise). When
-the margin is within the spread it is **inconclusive**, with the numbers; when it points the
-other way beyond the spread it **does not hold**. A claim about what pretrained weights
+A claim compares two methods' accuracies. The **spread** is twice the standard error of
+their difference: each method's error combines the variation between repeats (sample
+standard deviation / √repeats) and the sampling noise of an accuracy measured on `n` test
+images (√(p(1−p)/n): the same images in every repeat, so that part does not shrink). "A
+beats B" **holds** only when the margin is larger than the spread, is **inconclusive** within
+it, and **does not hold** beyond it the other way. "A is at least as good as B" is a
+non-inferiority claim: it holds unless A is worse than B by more than the spread. A claim with
+no way to measure its noise (one run, no image count) is refused. A claim about what pretrained weights
 achieve is **not checked** when the model evaluated has random weights: those numbers say
 nothing about transfer. Every verdict is appended to outputs/claims.json, with the profile,
 backbone and dataset of the run, so the whole-course run (and the real test tier) counts them.
@@ -37,10 +40,6 @@ class Claim:
     def checked(self) -> bool:
         return self.verdict != "not checked"
 
-    @property
-    def holds(self) -> bool:
-        return self.verdict == "holds"
-
     def __str__(self) -> str:
         return f"{self.verdict.upper()}: {self.claim} ({self.detail})"
 
@@ -60,14 +59,23 @@ class Evidence:
         return self.mean_a - self.mean_b
 
 
-def evidence(a: float | Sequence[float], b: float | Sequence[float], n: int | None = None) -> Evidence:
-    """Means, standard deviations and the spread: max(std over repeats, binomial SE on n images)."""
-    a, b = np.atleast_1d(np.asarray(a, dtype=float)), np.atleast_1d(np.asarray(b, dtype=float))
-    spread = max(float(a.std()), float(b.std()))
+def _standard_error(values: np.ndarray, n: int | None) -> float:
+    variance = values.var(ddof=1) / len(values) if len(values) > 1 else 0.0
     if n:
-        p = float(np.clip((a.mean() + b.mean()) / 2, 0.0, 1.0))
-        spread = max(spread, math.sqrt(p * (1 - p) / n))
-    return Evidence(float(a.mean()), float(a.std()), float(b.mean()), float(b.std()), spread)
+        p = float(np.clip(values.mean(), 0.0, 1.0))
+        variance += p * (1 - p) / n
+    return math.sqrt(variance)
+
+
+def evidence(a: float | Sequence[float], b: float | Sequence[float], n: int | None = None) -> Evidence:
+    """Means, sample standard deviations and the spread: 2 × the standard error of the difference."""
+    a, b = np.atleast_1d(np.asarray(a, dtype=float)), np.atleast_1d(np.asarray(b, dtype=float))
+    if not n and (len(a) < 2 or len(b) < 2):
+        raise ValueError("A claim on single numbers needs n (the images they were measured on) to "
+                         "know their noise; give n, or repeat the runs.")
+    spread = 2 * math.sqrt(_standard_error(a, n) ** 2 + _standard_error(b, n) ** 2)
+    std = lambda v: float(v.std(ddof=1)) if len(v) > 1 else 0.0  # noqa: E731
+    return Evidence(float(a.mean()), std(a), float(b.mean()), std(b), spread)
 
 
 def verdict(ev: Evidence, kind: str = "beats") -> str:
@@ -91,6 +99,15 @@ def _save(claim: Claim) -> None:
     entries = [e for e in load() if (e.notebook, e.claim) != (claim.notebook, claim.claim)]
     entries.append(claim)
     path.write_text(json.dumps([asdict(e) for e in entries], indent=2) + "\n")
+
+
+def keep_only(run: dict) -> None:
+    """Drop recorded claims of other runs (another profile, backbone or dataset) from the ledger."""
+    path = ledger_path()
+    entries = load()
+    kept = [e for e in entries if e.run == run]
+    if len(kept) != len(entries):
+        path.write_text(json.dumps([asdict(e) for e in kept], indent=2) + "\n")
 
 
 def load() -> list[Claim]:

@@ -10,7 +10,7 @@ from typing import Sequence
 import keras
 import numpy as np
 
-RESULTS_SCHEMA = 1
+RESULTS_SCHEMA = 2  # 2: method rows carry an identifier (method) and the run's backbone, dataset
 
 
 @dataclass

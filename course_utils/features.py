@@ -1,6 +1,6 @@
 """Extract convolutional features once and cache them on disk, keyed by what produced them.
 
-Notebook 03 (section 3) shows the idea inline: ``conv_base.predict`` on preprocessed images.
+Notebook 03 (section 4) shows the idea inline: ``conv_base.predict`` on preprocessed images.
 ``extract`` is that call for whole splits, with a cache: the key covers the backbone, the
 weight values (a hash, so random and ImageNet weights never mix), the layer, the image size,
 the dataset and the exact files of the split. A cache file that cannot be read is

@@ -121,7 +121,7 @@ def top_of_base(base, cache_at: str):
 
     Its layers are *shared* with `base` (the same objects and weights): training it trains the
     real network. Fine-tuning the last block can then run on cached `cache_at` outputs instead
-    of pushing every image through the frozen blocks each epoch (notebook 04, section 5). Valid
+    of pushing every image through the frozen blocks each epoch (notebook 04, section 4). Valid
     without augmentation and with the frozen part in inference mode.
     """
     return keras.Model(base.get_layer(cache_at).output, base.output, name=f"{base.name}_after_{cache_at}")

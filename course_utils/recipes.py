@@ -1,9 +1,11 @@
 """Each method of the course as one function, for repeated runs (notebook 05's comparison).
 
-Notebooks 03 and 04 write every step out, one Keras call at a time; each recipe here repeats
-those same steps so that notebook 05 can train every method for several seeds and label
-counts. The docstrings say where each method is taught. Methods are keyed by an identifier
-(``METHODS``); the labels are for display. Every recipe returns a ``Trained``.
+Notebooks 03 and 04 write every step out, one Keras call at a time; each recipe here runs the
+same method so that notebook 05 can train it for several seeds and label counts. The
+docstrings say where each method is taught and how the recipe differs (fine-tuning runs on
+cached features, without augmentation: the cheap form of notebook 04, section 4). Methods are
+keyed by an identifier (``METHODS``); the labels are for display. Every recipe returns a
+``Trained``.
 """
 
 from __future__ import annotations
@@ -78,10 +80,6 @@ class Trained:
     test_proba: np.ndarray
     weights: list | None = None  # a snapshot, when the chain shares its base with later runs
 
-    @property
-    def label(self) -> str:
-        return METHODS[self.key]
-
     def restore(self) -> models.Chain:
         """The chain with this result's weights back in place (the base is shared between runs)."""
         if self.weights is not None:
@@ -102,12 +100,19 @@ def subset(split: data.Split, per_class: int | None) -> data.Split:
 
 
 def _compile(model, optimizer) -> None:
-    model.compile(optimizer=optimizer, loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    # "xent" is the data loss alone: val_loss would include an L2-SP penalty (notebook 04, section 6).
+    model.compile(optimizer=optimizer, loss="sparse_categorical_crossentropy",
+                  metrics=["accuracy", keras.metrics.SparseCategoricalCrossentropy(name="xent")])
 
 
-def _timed_fit(model, *args, **kwargs) -> float:
+def _stop(patience: int):
+    """EarlyStopping on the validation data loss, keeping the best epoch (as notebooks 03 and 04 do)."""
+    return keras.callbacks.EarlyStopping(monitor="val_xent", patience=patience, restore_best_weights=True)
+
+
+def _timed_fit(model, *args, patience: int = 2, **kwargs) -> float:
     start = time.perf_counter()
-    model.fit(*args, verbose=0, **kwargs)
+    model.fit(*args, verbose=0, callbacks=[_stop(patience)], **kwargs)
     return time.perf_counter() - start
 
 
@@ -124,7 +129,7 @@ def scratch(ctx: Context, part: data.Split | None = None) -> Trained:
 
 
 def head_on_features(ctx: Context, kind: str = "head_gap", part: data.Split | None = None) -> Trained:
-    """Workflow A: a head trained on cached features, SGD(1e-3, momentum 0.9) (notebook 03, section 4)."""
+    """Workflow A: a head on cached features, SGD(1e-3, momentum 0.9), EarlyStopping (notebook 03, section 4)."""
     run, part = ctx.run, part or ctx.run.data.train
     ctx.fresh_base()
     start = time.perf_counter()
@@ -136,7 +141,7 @@ def head_on_features(ctx: Context, kind: str = "head_gap", part: data.Split | No
     chain = models.Chain.on_features(head, x_tr.shape[1:])
     _compile(chain.model, keras.optimizers.SGD(learning_rate=1e-3, momentum=0.9))
     chain.model.fit(x_tr, y_tr, validation_data=(x_va, y_va), epochs=4 * run.profile.epochs,
-                    batch_size=run.profile.batch_size, verbose=0)
+                    batch_size=run.profile.batch_size, callbacks=[_stop(3)], verbose=0)
     return Trained(kind, chain, time.perf_counter() - start, chain.model.predict(x_te, verbose=0))
 
 
@@ -158,7 +163,7 @@ def fine_tuned(ctx: Context, start: Trained, *, l2_sp: float | None = None, part
     """Fine-tune the last block (+ head) of `start`'s model on cached features (notebook 04).
 
     Unfreezes from the backbone's ``fine_tune_from`` layer (section 2), trains on cached
-    ``cache_at`` outputs (section 5, no augmentation), optionally with L2-SP (section 7).
+    ``cache_at`` outputs (section 4, no augmentation), optionally with L2-SP (section 7).
     `start` is a frozen-base or feature-head result; a copy of its head is trained, so `start`
     stays as it was. The base is shared with the context: ``restore()`` puts this result's
     weights back before using its chain after another recipe ran.
@@ -174,16 +179,17 @@ def fine_tuned(ctx: Context, start: Trained, *, l2_sp: float | None = None, part
     top = models.top_of_base(base, run.backbone.cache_at)
     inputs = keras.Input(shape=x_tr.shape[1:])
     model = keras.Model(inputs, head(top(inputs, training=base_training)), name="fine_tune_on_cached")
-    if l2_sp:
-        models.apply_l2_sp(model, l2_sp)
     keras.utils.set_random_seed(ctx.seed)
     _compile(model, keras.optimizers.Adam(learning_rate=learning_rate))
-    # Cached features make an epoch cheap: more epochs than notebook 04's full-model fit, with
-    # the best epoch on validation kept (notebook 04, section 3's EarlyStopping).
-    stop = keras.callbacks.EarlyStopping(monitor="val_loss", patience=2, restore_best_weights=True)
-    model.fit(x_tr, y_tr, validation_data=(x_va, y_va), epochs=3 * run.profile.fine_tune_epochs,
-              batch_size=run.profile.batch_size, callbacks=[stop], verbose=0)
-    models.remove_regularizers(model)
+    try:
+        if l2_sp:
+            models.apply_l2_sp(model, l2_sp)
+        # Cached features make an epoch cheap: more epochs than notebook 04's full-model fit, with
+        # the best epoch on the validation data loss kept (notebook 04, section 3's EarlyStopping).
+        model.fit(x_tr, y_tr, validation_data=(x_va, y_va), epochs=3 * run.profile.fine_tune_epochs,
+                  batch_size=run.profile.batch_size, callbacks=[_stop(2)], verbose=0)
+    finally:  # the penalties live on variables shared with the context's base
+        models.remove_regularizers(model)
     seconds = time.perf_counter() - begin
     base.trainable = False
     chain = models.Chain.build(run.backbone.name, base, head, name="fine_tuned")

@@ -18,7 +18,7 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import backbones, claims, data, env, paths, profiles, split_folders
+from . import backbones, claims, data, env, features, paths, profiles, split_folders
 
 
 @dataclass
@@ -123,17 +123,28 @@ class Run:
 
     def provenance(self) -> dict:
         """What a model trained in this run depends on: data, split, backbone, weights, size."""
-        return {"dataset": self.data.name, "split": self.data.fingerprint(), "backbone": self.backbone.name,
+        return {"dataset": self.data.name, "root": str(Path(self.data.root).resolve()),
+                "split": self.data.fingerprint(), "backbone": self.backbone.name,
                 "weights": self._weights_id, "image_size": self.image_size, "pretrained": self.pretrained}
 
-    def remember(self, path: Path | str) -> Path:
-        """Write the run's provenance beside a model file just saved (``<name>.json``)."""
+    def remember(self, path: Path | str, base=None) -> Path:
+        """Write the run's provenance beside a model file just saved (``<name>.json``).
+
+        `base`: for a head trained on features, the base that made them. Random weights differ
+        from base to base, so their values are recorded too.
+        """
+        info = self.provenance()
+        if base is not None and not self.pretrained:
+            info["base"] = features.weights_fingerprint(base)
         sidecar = Path(path).with_suffix(".json")
-        sidecar.write_text(json.dumps(self.provenance(), indent=2) + "\n")
+        sidecar.write_text(json.dumps(info, indent=2) + "\n")
         return sidecar
 
-    def reusable(self, path: Path | str) -> tuple[bool, str]:
-        """(True, why) when the model file was made by a run with this data, split, backbone and weights."""
+    def reusable(self, path: Path | str, base=None) -> tuple[bool, str]:
+        """(True, why) when the model file was made by a run with this data, split, backbone and weights.
+
+        `base`: the base this notebook would feed the model's features from (see ``remember``).
+        """
         path = Path(path)
         if not path.exists():
             return False, f"{path.name} not found (run the notebook that saves it first)"
@@ -143,6 +154,8 @@ class Run:
         except (OSError, ValueError):
             return False, f"{path.name} has no readable provenance file {sidecar.name}"
         now = self.provenance()
+        if "base" in saved:
+            now["base"] = features.weights_fingerprint(base) if base is not None else "unknown"
         differ = [k for k in now if saved.get(k) != now[k]]
         if differ:
             return False, (f"{path.name} was made with another " + ", ".join(
@@ -205,5 +218,6 @@ def start(notebook: str, profile: str | None = None, *, backbone: str = "", data
         ds = data.load(name, profile=resolved.profile, seed=seed, progress=progress)
     split_dir = split_folders.write(ds, resolved.profile.image_size)
     run = Run(notebook, resolved, b, w, ds, origin, seed, split_dir)
+    claims.keep_only(run.describe())  # the claims ledger speaks of one run configuration
     print(run.banner())
     return run

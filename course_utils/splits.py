@@ -62,11 +62,18 @@ class Dataset:
         return {"train": self.train, "val": self.val, "test": self.test}
 
     def fingerprint(self) -> str:
-        """A short hash of which file is in which split: equal fingerprints, equal splits."""
+        """A short hash of which file is in which split, and of each file's size and age.
+
+        Equal fingerprints, equal splits of the same files: a photo edited in place, or another
+        folder with the same file names, gives another fingerprint (saved models and cached
+        split folders are then not reused).
+        """
         h = hashlib.sha256()
         for role, split in self.splits().items():
             for p, y in zip(split.paths, split.labels):
-                h.update(f"{role}\t{Path(p).relative_to(self.root)}\t{y}\n".encode())
+                st = Path(p).stat()
+                name = Path(p).relative_to(self.root)
+                h.update(f"{role}\t{name}\t{y}\t{st.st_size}\t{st.st_mtime_ns}\n".encode())
         return h.hexdigest()[:12]
 
     def summary(self) -> str:

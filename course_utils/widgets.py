@@ -43,19 +43,31 @@ class Explorer:
         return {name: control.value for name, control in self.controls.items()}
 
     def update(self):
-        """Run `fn` on the current values and show the result in the output area."""
+        """Run `fn` on the current values and show the result in the output area.
+
+        `fn` runs with pyplot's interactive mode off and its prints captured, and the result is
+        appended to the output widget directly (``append_stdout``/``append_display_data``), never
+        through ``with output:``. Under ipykernel 7 that context's echo runs on another thread
+        and flushes the inline backend's open figures, which raced with a figure still being
+        drawn (matplotlib's tight_layout failed in JupyterLab). A figure is closed once shown.
+        """
+        import contextlib
+        import io
+
         import matplotlib.pyplot as plt
-        from IPython.display import display
 
         self.calls += 1
-        with self.output:
-            self.output.clear_output(wait=True)
+        printed = io.StringIO()
+        with plt.ioff(), contextlib.redirect_stdout(printed):
             result = self.fn(**self.values())
-            self.last = result
-            if result is not None:
-                display(result)
-            if hasattr(result, "savefig"):
-                plt.close(result)  # shown once, in the output area
+        self.last = result
+        self.output.outputs = ()
+        if printed.getvalue():
+            self.output.append_stdout(printed.getvalue())
+        if result is not None:
+            self.output.append_display_data(result)
+        if hasattr(result, "savefig"):
+            plt.close(result)  # shown once, in the output area
         return result
 
     def _ipython_display_(self):

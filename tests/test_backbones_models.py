@@ -67,7 +67,7 @@ def test_offline_without_weights_the_error_names_the_three_ways_out(data_home):
 
 
 def test_local_folder_comes_before_keras_cache_and_random_needs_no_file(data_home, tmp_path, monkeypatch):
-    b = backbones.get("mobilenet_0.25")
+    b = backbones.get("mobilenet_0.5")  # no published hash: any file stands in for it here
     cache = tmp_path / "keras" / "models"
     cache.mkdir(parents=True)
     (cache / b.weights_file).write_bytes(b"x")
@@ -80,6 +80,14 @@ def test_local_folder_comes_before_keras_cache_and_random_needs_no_file(data_hom
     assert found.source == "local file" and found.path == local / b.weights_file and found.pretrained
     random = backbones.resolve_weights(b, "random")
     assert not random.pretrained and random.keras_argument is None
+
+
+def test_a_found_weight_file_that_is_not_the_published_one_is_refused(data_home, tmp_path, monkeypatch):
+    b = backbones.get("vgg16")
+    monkeypatch.setenv("COURSE_WEIGHTS_DIR", str(tmp_path))
+    (tmp_path / b.weights_file).write_bytes(b"half a file")
+    with pytest.raises(data.ChecksumError, match="make fetch BACKBONE=vgg16"):
+        backbones.resolve_weights(b, "imagenet")
 
 
 def test_a_weights_file_that_does_not_exist_is_a_clear_error(tmp_path):

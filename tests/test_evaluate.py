@@ -73,7 +73,7 @@ def results_fixture():
 def test_results_writer_keeps_a_stable_schema_and_a_markdown_table(tmp_path):
     json_path, md_path = evaluate.write_results(results_fixture(), tmp_path)
     saved = json.loads(json_path.read_text())
-    assert saved["schema"] == evaluate.RESULTS_SCHEMA == 1
+    assert saved["schema"] == evaluate.RESULTS_SCHEMA == 2
     assert set(saved) == {"schema", "profile", "meaningful", "claims", "methods", "data_efficiency"}
     assert set(saved["methods"][0]) == {"method", "name", "accuracy_mean", "accuracy_std", "f1_mean",
                                         "train_seconds_mean", "repeats"}

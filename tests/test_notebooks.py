@@ -87,7 +87,8 @@ TAUGHT = {
            r"\.fit\(.*callbacks=", r"keras\.callbacks\.EarlyStopping\(", r"learning_rate=", r"\.save\("],
     "04": [r"keras\.models\.load_model\(", r"for layer in conv_base\.layers:", r"layer\.trainable = ",
            r"model\.compile\(optimizer=", r"keras\.callbacks\.EarlyStopping\(", r"keras\.callbacks\.ModelCheckpoint\(",
-           r"initial_epoch=", r"keras\.layers\.Dense\(task_b\.num_classes", r"training=True"],
+           r"initial_epoch=", r"keras\.layers\.Dense\(task_b\.num_classes", r"top\(feature_in, training=True\)",
+           r"keras\.Model\(conv_base\.get_layer\("],
 }
 
 

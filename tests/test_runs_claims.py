@@ -77,16 +77,18 @@ def test_auto_offline_falls_back_to_smoke_naming_the_chosen_backbone(home, monke
 # --------------------------------------------------------------------------- claims
 
 
+# spread = 2 * sqrt(SE_a^2 + SE_b^2), SE^2 = sample variance / repeats + p(1 - p) / n
 @pytest.mark.parametrize("a, b, kind, n, verdict", [
-    ([0.80, 0.82], [0.60, 0.62], "beats", None, "holds"),  # margin 0.20, spread 0.01
-    ([0.70, 0.90], [0.74, 0.70], "beats", None, "inconclusive"),  # margin 0.08, spread 0.10
+    ([0.80, 0.82], [0.60, 0.62], "beats", None, "holds"),  # margin 0.20, spread 0.028
+    ([0.70, 0.90], [0.74, 0.70], "beats", None, "inconclusive"),  # margin 0.08, spread 0.204
     ([0.60, 0.61], [0.80, 0.81], "beats", None, "does not hold"),  # margin -0.20
-    (0.74, 0.70, "beats", 100, "inconclusive"),  # margin 0.04, binomial SE 0.045
-    (0.80, 0.70, "beats", 100, "holds"),  # margin 0.10, SE 0.043
-    ([0.72, 0.76], [0.74, 0.76], "at least", None, "holds"),  # 0.01 below, within spread 0.02
-    ([0.70, 0.72], [0.72, 0.74], "at least", None, "does not hold"),  # 0.02 below, spread 0.01
-    (0.76, 0.80, "at least", 100, "holds"),  # 0.04 below, SE 0.041
-    (0.70, 0.80, "at least", 100, "does not hold"),  # 0.10 below, SE 0.043
+    (0.74, 0.70, "beats", 100, "inconclusive"),  # margin 0.04, spread 0.127
+    (0.80, 0.70, "beats", 100, "inconclusive"),  # margin 0.10, spread 0.122
+    (0.90, 0.70, "beats", 100, "holds"),  # margin 0.20, spread 0.110
+    ([0.72, 0.76], [0.74, 0.76], "at least", None, "holds"),  # 0.01 below, spread 0.045
+    ([0.70, 0.72], [0.82, 0.84], "at least", None, "does not hold"),  # 0.12 below, spread 0.028
+    (0.76, 0.80, "at least", 100, "holds"),  # 0.04 below, spread 0.117
+    (0.60, 0.80, "at least", 100, "does not hold"),  # 0.20 below, spread 0.126
 ])
 def test_verdicts_follow_margin_and_spread(a, b, kind, n, verdict, home):
     c = claims.compare("nb", f"claim {a} {b} {kind}", a, b, kind=kind, n=n, pretrained=True, run={"backbone": "x"})
@@ -94,13 +96,25 @@ def test_verdicts_follow_margin_and_spread(a, b, kind, n, verdict, home):
     assert c.run == {"backbone": "x"} and claims.load()[-1] == c
 
 
-def test_spread_is_the_larger_of_std_over_repeats_and_binomial_error():
-    assert claims.evidence([0.8, 0.8], [0.6, 0.6], n=100).spread == pytest.approx(np.sqrt(0.7 * 0.3 / 100))
-    assert claims.evidence([0.9, 0.5], [0.6, 0.6], n=100).spread == pytest.approx(0.2)
+def test_spread_is_twice_the_standard_error_of_the_difference():
+    assert claims.evidence([0.8, 0.8], [0.6, 0.6], n=100).spread == pytest.approx(2 * np.sqrt(0.0016 + 0.0024))
+    assert claims.evidence([0.9, 0.5], [0.6, 0.6]).spread == pytest.approx(0.4)  # sample variance 0.08 / 2
+
+
+def test_a_claim_on_single_numbers_without_an_image_count_is_refused():
+    with pytest.raises(ValueError, match="needs n"):
+        claims.evidence(0.8, 0.7)
+
+
+def test_a_new_run_configuration_clears_the_claims_of_another(home):
+    claims.compare("03", "a", 0.9, 0.5, n=100, pretrained=True, run={"profile": "smoke"})
+    claims.compare("03", "b", 0.9, 0.5, n=100, pretrained=True, run={"profile": "fast"})
+    claims.keep_only({"profile": "fast"})
+    assert [c.claim for c in claims.load()] == ["b"]
 
 
 def test_without_pretrained_weights_a_claim_is_not_checked_and_the_summary_counts_it(home):
-    claims.compare("nb", "transfer helps", 0.9, 0.1, pretrained=False)
+    claims.compare("nb", "transfer helps", 0.9, 0.1, n=10, pretrained=False)
     claims.compare("nb", "it really does", [0.9, 0.91], [0.5, 0.52], pretrained=True)
     entries = claims.load()
     assert [e.verdict for e in entries] == ["not checked", "holds"]

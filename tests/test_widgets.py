@@ -23,3 +23,22 @@ def test_without_a_button_every_change_reruns():
     assert seen == [] and explorer.button is None
     explorer.controls["eta"].value = 0.5
     assert seen == [0.5]
+
+
+def test_a_callback_that_prints_and_draws_shows_both_and_leaves_no_figure_open():
+    import matplotlib.pyplot as plt
+
+    def draw(n):
+        print(f"drawing {n}")
+        fig, ax = plt.subplots()
+        ax.plot(range(n))
+        fig.tight_layout()
+        return fig
+
+    plt.close("all")
+    explorer = widgets.Explorer(draw, {"n": w.IntSlider(value=3)})
+    explorer.button.click()
+    outputs = explorer.output.outputs
+    assert any("drawing 3" in o.get("text", "") for o in outputs), outputs
+    assert any("image/png" in o.get("data", {}) or "text/plain" in o.get("data", {}) for o in outputs)
+    assert plt.get_fignums() == [] and explorer.calls == 2
