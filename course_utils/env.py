@@ -15,6 +15,8 @@ import sys
 import warnings
 from dataclasses import asdict, dataclass, field
 
+from ._quiet import keras as _keras
+
 # Mixed precision (float16 compute, float32 variables) pays off on Tensor Cores: Volta (7.0)
 # and newer. Older GPUs run it, but slower than float32.
 MIN_MIXED_PRECISION_CC = (7, 0)
@@ -62,6 +64,7 @@ class SetupReport:
 
 
 def _tf():
+    _keras()  # TensorFlow's first import, without its C++ start-up lines
     import tensorflow as tf
 
     return tf
@@ -123,7 +126,7 @@ def mixed_precision_available(gpus: list[GPU] | None = None) -> bool:
 
 def describe() -> dict:
     """Versions, devices and where we run, as a dict (``format_report`` prints it)."""
-    import keras
+    keras = _keras()
     import numpy as np
 
     tf = _tf()
@@ -160,7 +163,7 @@ def format_report(report: dict) -> str:
 
 def seed_everything(seed: int) -> None:
     """Seed Python's random, NumPy and the Keras backend in one call."""
-    import keras
+    keras = _keras()
 
     os.environ["PYTHONHASHSEED"] = str(seed)
     keras.utils.set_random_seed(seed)
@@ -182,7 +185,7 @@ def setup(
     are first used, and the precision policy applies to layers built afterwards.
     quiet=True silences TensorFlow's Python-side warnings (tf.function retracing notices).
     """
-    import keras
+    keras = _keras()
 
     tf = _tf()
     if mixed_precision not in (True, False, "auto"):

@@ -7,8 +7,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
 
-import keras
 import numpy as np
+
+from ._quiet import keras as _load_keras
+
+keras = _load_keras()  # TensorFlow's C++ start-up lines kept out of notebooks
 
 RESULTS_SCHEMA = 2  # 2: method rows carry an identifier (method) and the run's backbone, dataset
 

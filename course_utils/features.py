@@ -16,10 +16,12 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-import keras
 import numpy as np
 
 from . import data, models, paths
+from ._quiet import keras as _load_keras
+
+keras = _load_keras()  # TensorFlow's C++ start-up lines kept out of notebooks
 
 
 @dataclass(frozen=True)

@@ -12,10 +12,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Sequence
 
-import keras
 import numpy as np
 
 from . import backbones
+from ._quiet import keras as _load_keras
+
+keras = _load_keras()  # TensorFlow's C++ start-up lines kept out of notebooks
 
 # The names notebook 03 gives the parts of the chain; Chain.of finds them by these names.
 BASE, HEAD, PREPROCESS, AUGMENTATION = "conv_base", "head", "preprocess", "augmentation"

@@ -13,10 +13,12 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 
-import keras
 import numpy as np
 
 from . import data, features, models
+from ._quiet import keras as _load_keras
+
+keras = _load_keras()  # TensorFlow's C++ start-up lines kept out of notebooks
 
 METHODS = {
     "scratch": "scratch convnet",
