@@ -55,6 +55,7 @@ def _assets():
 
 
 def _run(notebook: str, out_dir: Path, params: dict) -> float:
+    (out_dir / "notebooks").mkdir(parents=True, exist_ok=True)
     start = time.perf_counter()
     pm.execute_notebook(str(NOTEBOOKS / notebook), str(out_dir / "notebooks" / notebook), parameters=params,
                         cwd=str(NOTEBOOKS), kernel_name="python3", progress_bar=False)
