@@ -3,6 +3,7 @@
     python -m course_utils.fetch                          # VGG16 weights + cats_vs_dogs
     python -m course_utils.fetch --all                    # every backbone's weights + every dataset
     python -m course_utils.fetch --backbones mobilenet_0.25 resnet50 --datasets flowers
+    python -m course_utils.fetch --no-weights --datasets voc2007   # Pascal VOC 2007 (~870 MB; not in --all)
 
 Everything lands under the data folder ($COURSE_DATA_DIR, default <repo>/data), which an
 instructor can then copy to every machine of an offline classroom.
@@ -13,13 +14,13 @@ from __future__ import annotations
 import argparse
 import sys
 
-from . import backbones, data, paths
+from . import backbones, data, paths, voc
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--datasets", nargs="*", default=["cats_vs_dogs"],
-                        help=f"datasets to fetch (known: {', '.join(data.REGISTRY)})")
+                        help=f"datasets to fetch (known: {', '.join([*data.REGISTRY, voc.SPEC.name])})")
     parser.add_argument("--backbones", nargs="*", default=[backbones.DEFAULT],
                         help=f"backbones whose ImageNet weights to fetch (known: {', '.join(backbones.REGISTRY)})")
     parser.add_argument("--all", action="store_true", help="every backbone and every dataset")
@@ -39,7 +40,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"FAIL {net} ImageNet weights: {err}", file=sys.stderr)
     for name in names:
         try:
-            root = data.fetch(name, progress=True)
+            root = voc.fetch(progress=True) if name == voc.SPEC.name else data.fetch(name, progress=True)
             print(f"ok   dataset {name} -> {root}")
         except (KeyError, data.DownloadError, data.ChecksumError, data.DatasetError) as err:
             failures += 1
