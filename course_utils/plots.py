@@ -385,3 +385,45 @@ def augmented_grid(augment, image, n: int = 8, size: float = 1.6):
         ax.set_title("original" if k == 0 else f"augmented {k}", fontsize=8)
     fig.tight_layout()
     return fig
+
+
+def multilabel_gallery(images, y_true, scores, class_names: Sequence[str], thresholds=0.5,
+                       ncols: int = 4, size: float = 2.4, title: str | None = None,
+                       caveat: str | None = None):
+    """Images titled with all their true labels and the predicted ones with their scores.
+
+    A title is green when the predicted set equals the true set, red otherwise; `thresholds`
+    is one value or one per class (notebook 06, section 7).
+    """
+    import textwrap
+
+    import matplotlib.pyplot as plt
+
+    images, scores = np.asarray(images), np.asarray(scores, dtype=float)
+    truth = np.asarray(y_true) == 1
+    pred = scores >= np.broadcast_to(np.asarray(thresholds, dtype=float), scores.shape[1:])
+    n = len(images)
+    if n == 0:
+        raise ValueError("multilabel_gallery needs at least one image.")
+    ncols = min(ncols, n)
+    nrows = int(np.ceil(n / ncols))
+    height = (size + 0.8) * nrows + 0.2  # room for three or four lines of title per image
+    fig, axes = plt.subplots(nrows, ncols, figsize=(size * ncols, height), squeeze=False)
+    for k, ax in enumerate(axes.flat):
+        ax.axis("off")
+        if k >= n:
+            continue
+        ax.imshow(images[k].astype(np.uint8))
+        named = sorted(np.flatnonzero(pred[k]), key=lambda c: -scores[k, c])
+        true_text = ", ".join(class_names[c] for c in np.flatnonzero(truth[k]))
+        pred_text = ", ".join(f"{class_names[c]} {scores[k, c]:.2f}" for c in named) or "(none)"
+        colour = "green" if (pred[k] == truth[k]).all() else "red"
+        text = textwrap.fill(f"true: {true_text}", 34) + "\n" + textwrap.fill(f"pred: {pred_text}", 34)
+        ax.set_title(text, fontsize=7, color=colour)
+    top = 1.0 - 0.3 / height * (bool(title) + bool(caveat))
+    fig.tight_layout(rect=(0, 0, 1, top))
+    if title:
+        fig.suptitle(title, y=0.995, va="top")
+    if caveat:
+        fig.text(0.5, top, caveat, ha="center", va="bottom", color="red", fontsize=9)
+    return fig

@@ -150,3 +150,18 @@ def test_mosaics_are_deterministic_by_seed_and_imbalance_skews_label_frequencies
     np.testing.assert_allclose(mosaics.class_probabilities(3, 1.0), np.array([1, 1 / 2, 1 / 3]) / (11 / 6))
     with pytest.raises(ValueError, match="imbalance must be >= 0"):
         mosaics.class_probabilities(3, -1)
+
+
+def test_gallery_titles_list_true_and_predicted_labels_green_only_when_the_sets_match():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from course_utils import plots
+
+    images = np.zeros((2, 8, 8, 3), dtype=np.uint8)
+    y = np.array([[1, 1, 0], [1, 0, 0]])
+    s = np.array([[0.9, 0.6, 0.1], [0.8, 0.7, 0.2]])
+    fig = plots.multilabel_gallery(images, y, s, ["cat", "dog", "sofa"], thresholds=[0.5, 0.5, 0.5], title="t")
+    titles = [ax.title for ax in fig.axes[:2]]
+    assert "true: cat, dog" in titles[0].get_text() and "cat 0.90, dog 0.60" in titles[0].get_text()
+    assert titles[0].get_color() == "green" and titles[1].get_color() == "red"  # dog named, not there
