@@ -182,7 +182,7 @@ def small_convnet(input_shape: Sequence[int], num_classes: int, *, augment=None,
         x = keras.layers.MaxPooling2D()(x)
     x = keras.layers.GlobalAveragePooling2D()(x)
     x = keras.layers.Dropout(0.3)(x)
-    outputs = keras.layers.Dense(num_classes, activation="softmax", dtype="float32")(x)
+    outputs = keras.layers.Dense(num_classes, activation="softmax", dtype="float32", name=HEAD)(x)
     return keras.Model(inputs, outputs, name=name)
 
 

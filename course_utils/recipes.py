@@ -126,7 +126,7 @@ def scratch(ctx: Context, part: data.Split | None = None) -> Trained:
     _compile(model, keras.optimizers.Adam(learning_rate=1e-3))
     secs = _timed_fit(model, ctx.pipeline(part, shuffle=True), validation_data=ctx.pipeline(run.data.val),
                       epochs=run.profile.epochs)
-    chain = models.Chain(model, None, model.layers[-1])
+    chain = models.Chain.of(model)  # its last layer is named 'head'
     return Trained("scratch", chain, secs, model.predict(ctx.pipeline(run.data.test), verbose=0))
 
 
