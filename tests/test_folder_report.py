@@ -97,8 +97,8 @@ def test_no_readable_image_at_all_stops_with_examples(tmp_path):
 
 def test_too_few_images_in_a_class_names_it_the_minimum_and_why(tmp_path):
     root = make_folder(tmp_path / "ds", per_class=10)
-    for i in range(10):
-        (root / "dog" / f"dog_{i:02d}.png").unlink() if i >= 4 else None
+    for i in range(4, 10):  # dog keeps 4
+        (root / "dog" / f"dog_{i:02d}.png").unlink()
     garbage(root / "dog" / "unreadable.png")  # not counted: only usable images count
     with pytest.raises(DatasetError) as err:
         folder_report.check(root)
