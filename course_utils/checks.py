@@ -109,12 +109,24 @@ def _wd_cases():
     ]
 
 
+def _top_k_cases():
+    rng = np.random.default_rng(2)
+    return [
+        ((np.array([0.1, 0.7, 0.2]), 1), "The index of the largest probability (np.argmax)."),
+        ((np.array([0.1, 0.7, 0.2]), 2), "Most probable first: sort by probability, descending."),
+        ((rng.dirichlet(np.ones(6)), 3), "Indices, not probabilities: np.argsort(-p)[:k]."),
+        ((np.array([0.5, 0.3, 0.2]), 5), "k larger than the number of classes: return every class."),
+    ]
+
+
 SOFTMAX_CROSS_ENTROPY = Exercise(
     "SOFTMAX_CROSS_ENTROPY",
     lambda logits, labels: losses.sparse_categorical_cross_entropy_from_logits(labels, logits),
     _softmax_ce_cases)
 BCE_GRADIENT = Exercise("BCE_GRADIENT", losses.bce_grad_logit, _bce_grad_cases)
 WEIGHT_DECAY_STEP = Exercise("WEIGHT_DECAY_STEP", losses.sgd_weight_decay_step, _wd_cases)
+# Notebook 08: the indices of the k most probable classes, most probable first.
+TOP_K = Exercise("TOP_K", lambda p, k: np.argsort(-p, kind="stable")[:k], _top_k_cases)
 
 
 @dataclass

@@ -60,3 +60,14 @@ def test_rule_of_thumb_choice_exercise():
     assert result.status == "incorrect" and "small_different" in result.message
     assert checks.RULE_OF_THUMB.evaluate({k: "?" for k in right}).status == "not attempted"
     assert checks.RULE_OF_THUMB.evaluate({"small_similar": "A"}).status == "incorrect"
+
+
+def test_top_k_exercise_accepts_argsort_and_rejects_ascending_or_probabilities():
+    import numpy as np
+
+    assert checks.TOP_K.evaluate(lambda p, k: np.argsort(p)[::-1][:k]).status == "correct"
+    ascending = checks.TOP_K.evaluate(lambda p, k: np.argsort(p)[:k])
+    assert ascending.status == "incorrect" and "largest probability" in ascending.message
+    probs = checks.TOP_K.evaluate(lambda p, k: np.sort(p)[::-1][:k])
+    assert probs.status == "incorrect"
+    assert checks.TOP_K.evaluate(None).status == "not attempted"
