@@ -154,3 +154,17 @@ def test_softmax_names_at_most_one_label_at_half():
     assert checks.SOFTMAX_AT_HALF.evaluate(1).status == "correct"
     wrong = checks.SOFTMAX_AT_HALF.evaluate(2)
     assert wrong.status == "incorrect" and "sum to 1" in wrong.message
+
+
+def test_every_checker_is_exercised_by_a_unit_test():
+    """A new checker without a test of a wrong answer would let a check that accepts anything through."""
+    from pathlib import Path
+
+    from course_utils import checking
+
+    here = Path(__file__).parent
+    text = (here / "test_exercise_checks.py").read_text() + (here / "test_checks.py").read_text()
+    kinds = (checking.Exercise, checking.ChoiceExercise, checking.Judged)
+    names = [name for name, value in vars(checks).items() if isinstance(value, kinds)]
+    assert len(names) >= 13
+    assert not [n for n in names if f"checks.{n}.evaluate(" not in text]
