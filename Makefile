@@ -12,12 +12,13 @@ STAMP   := $(VENV)/.installed
 export PATH := $(abspath $(BIN)):$(PATH)
 export TF_CPP_MIN_LOG_LEVEL ?= 3
 
-.PHONY: course test fetch lab setup clean-outputs help
+.PHONY: course test fetch kit lab setup clean-outputs help
 
 help:
 	@echo "make course   run every notebook headless into outputs/ (PROFILE=auto|smoke|fast|full, BACKBONE=vgg16|...)"
 	@echo "make test     unit tests + every notebook through papermill and nbval"
 	@echo "make fetch    download ImageNet weights (BACKBONE=...) and cats_vs_dogs once (needs internet)"
+	@echo "make kit      build an offline classroom kit in KIT=... (BACKBONE=..., needs internet; docs/teaching.md)"
 	@echo "make lab      open the notebooks in JupyterLab"
 
 $(STAMP): requirements.txt pyproject.toml
@@ -36,6 +37,10 @@ test: $(STAMP)
 
 fetch: $(STAMP)
 	$(PY) -m course_utils.fetch --backbones $(BACKBONE)
+
+KIT ?= kit
+kit: $(STAMP)
+	$(PY) -m course_utils.kit build $(KIT) --wheels --backbones $(BACKBONE)
 
 lab: $(STAMP)
 	$(BIN)/jupyter lab notebooks/

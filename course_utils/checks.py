@@ -1,84 +1,17 @@
-"""'Check your answer' helpers for the exercises.
+"""'Check your answer' helpers for the exercises of the notebooks (docs/teaching.md, "Exercises").
 
-``EXERCISE.check(answer)`` shows *correct*, *incorrect* (with a hint a student can act on) or
+``EXERCISE.check(answer, ...)`` shows *correct*, *incorrect* (with a hint a student can act on) or
 *not attempted*, and never raises, so a notebook with unsolved exercises still runs top to
-bottom (and in CI). ``EXERCISE.evaluate(answer)`` returns the same verdict as a Result.
+bottom (and in CI). ``EXERCISE.evaluate(answer, ...)`` returns the same verdict as a Result.
+The kinds of exercise (function, choice, judged answer) are in ``checking``.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Callable
-
 import numpy as np
 
 from . import losses
-
-
-@dataclass(frozen=True)
-class Result:
-    status: str  # "correct", "incorrect" or "not attempted"
-    message: str
-
-    def _repr_markdown_(self) -> str:
-        icon = {"correct": "✅", "incorrect": "❌", "not attempted": "✏️"}[self.status]
-        return f"{icon} **{self.status}**: {self.message}"
-
-    def __str__(self) -> str:
-        return f"[{self.status}] {self.message}"
-
-
-def _show(result: Result) -> None:
-    try:
-        from IPython.display import display
-
-        display(result)
-    except ImportError:  # plain Python: print instead
-        print(result)
-
-
-@dataclass
-class Exercise:
-    """A function-writing exercise checked against a reference on a list of test cases."""
-
-    name: str
-    reference: Callable
-    cases: Callable[[], list[tuple]]  # () -> [(args tuple, hint if this case fails), ...]
-    rtol: float = 1e-5
-    atol: float = 1e-6
-
-    def evaluate(self, answer: Callable | None) -> Result:
-        """Compare `answer` with the reference; never raises."""
-        if answer is None:
-            return Result("not attempted", f"write your function and pass it to {self.name}.check().")
-        for args, hint in self.cases():
-            try:
-                got = answer(*[np.copy(a) for a in args])
-            except NotImplementedError:
-                return Result("not attempted", "your function still raises NotImplementedError.")
-            except Exception as err:  # a student's bug: report it, do not crash the notebook
-                return Result("incorrect", f"your function raised {type(err).__name__}: {err}")
-            if got is None:
-                return Result("not attempted", "your function returns None: return the value.")
-            expected = self.reference(*args)
-            got = np.asarray(got, dtype=np.float64)
-            if got.shape != np.shape(expected):
-                return Result("incorrect", f"shape {got.shape}, expected {np.shape(expected)}. {hint}")
-            if not np.allclose(got, expected, rtol=self.rtol, atol=self.atol):
-                return Result("incorrect", f"for inputs {_short(args)} you returned {_short(got)}, "
-                              f"expected {_short(expected)}. {hint}")
-        return Result("correct", "matches the reference on every test case.")
-
-    def check(self, answer: Callable | None) -> None:
-        """Evaluate and display the verdict (correct / incorrect / not attempted); never raises."""
-        _show(self.evaluate(answer))
-
-
-def _short(value) -> str:
-    if isinstance(value, tuple):
-        return "(" + ", ".join(_short(v) for v in value) + ")"
-    text = np.array2string(np.asarray(value), precision=4, threshold=6)
-    return text if len(text) < 120 else text[:117] + "..."
+from .checking import ChoiceExercise, Exercise, Judged, Result, _close, _show  # noqa: F401
 
 
 def _softmax_ce_cases():
@@ -129,32 +62,6 @@ WEIGHT_DECAY_STEP = Exercise("WEIGHT_DECAY_STEP", losses.sgd_weight_decay_step, 
 TOP_K = Exercise("TOP_K", lambda p, k: np.argsort(-p, kind="stable")[:k], _top_k_cases)
 
 
-@dataclass
-class ChoiceExercise:
-    """Pick an option for each case; several options may be accepted for one case."""
-
-    name: str
-    options: dict[str, str]  # letter -> what it means
-    accepted: dict[str, set[str]]  # case -> accepted letters
-    why: dict[str, str]  # case -> the reason, shown when the answer is wrong
-
-    def evaluate(self, answer: dict | None) -> Result:
-        if not answer or all(v in (None, "", "?") for v in answer.values()):
-            return Result("not attempted", f"fill in a letter for each case, then {self.name}.check(answers).")
-        missing = [c for c in self.accepted if c not in answer]
-        if missing:
-            return Result("incorrect", f"no answer for {', '.join(missing)}.")
-        wrong = [c for c, ok in self.accepted.items() if str(answer[c]).strip().upper() not in ok]
-        if wrong:
-            hints = " ".join(f"{c}: {self.why[c]}" for c in wrong)
-            return Result("incorrect", f"{len(wrong)} of {len(self.accepted)} cases wrong. {hints}")
-        return Result("correct", "every case matches the rule of thumb.")
-
-    def check(self, answer: dict | None) -> None:
-        """Evaluate and display the verdict; never raises."""
-        _show(self.evaluate(answer))
-
-
 RULE_OF_THUMB = ChoiceExercise(
     "RULE_OF_THUMB",
     options={
@@ -177,3 +84,216 @@ RULE_OF_THUMB = ChoiceExercise(
         "large_different": "plenty of data and features that do not fit: adapt everything.",
     },
 )
+
+
+def _extraction_time(seconds, *, rate: float, images: int = 2000) -> Result:
+    seconds, expected = float(seconds), images / rate
+    if _close(seconds, expected, 0.15):
+        return Result("correct", f"{images:,} images at {rate:.1f} images/s take about {expected:.0f} s "
+                      "(plus reading and decoding the files, which notebook 03's extraction line includes).")
+    for wrong, hint in ((images * rate, "you multiplied: the rate is images *per second*, so divide."),
+                        (rate / images, "you divided the wrong way round: seconds = images / rate."),
+                        (expected / 60, "that looks like minutes: give the estimate in seconds.")):
+        if _close(seconds, wrong, 0.15):
+            return Result("incorrect", f"{seconds:g} s: {hint}")
+    return Result("incorrect", f"{seconds:g} s is not what the measured rate gives. Use the rate printed "
+                  "in section 6: seconds = number of images / (images per second).")
+
+
+EXTRACTION_TIME = Judged("EXTRACTION_TIME", _extraction_time,
+                         "checks.EXTRACTION_TIME.check(seconds, rate=rate)")
+
+
+def _predict_at_half(transfer_helps, *, labels_per_class: int, seeds, similarity: float = 0.5) -> Result:
+    from . import transfer_lab
+
+    if not isinstance(transfer_helps, bool):
+        return Result("incorrect", "answer True (transfer helps) or False (it does not).")
+    gains = np.array([transfer_lab.run_point(s, int(labels_per_class), similarity).gain for s in seeds])
+    measured = f"gain {gains.mean():+.3f} ± {gains.std():.3f} over {len(gains)} seeds"
+    helps = bool(gains.mean() > 0)
+    where = f"at {labels_per_class} labels per class and similarity {similarity}"
+    if helps == transfer_helps:
+        return Result("correct", f"{where} transfer {'helps' if helps else 'does not help'}: {measured}. "
+                      "Now try other label counts in the explorer: does the answer ever change?")
+    why = ("the frozen body was trained on a source this far from the target, and with fixed features "
+           "a new head cannot undo that; scratch adapts all its layers to the target."
+           if not helps else "even half-similar source features beat what scratch learns from these few labels.")
+    return Result("incorrect", f"{where} transfer {'helps' if helps else 'does not help'} ({measured}): {why} "
+                  "Check with the explorer.")
+
+
+PREDICT_AT_HALF = Judged("PREDICT_AT_HALF", _predict_at_half,
+                         "checks.PREDICT_AT_HALF.check(transfer_helps, labels_per_class=n, seeds=SEEDS)")
+
+WHY_FLAT = ChoiceExercise(
+    "WHY_FLAT",
+    options={
+        "A": "scratch never sees the source task: it starts from random weights at every similarity",
+        "B": "the similarity changes only the labels of the target, never its inputs",
+        "C": "scratch trains for more steps than transfer, so it always converges",
+        "D": "the similarity sweep uses too few seeds to show a trend",
+    },
+    accepted={"why_flat": {"A"}},
+    why={"why_flat": "similarity measures how close the target is to the *source*; a network that never "
+                     "used the source cannot depend on it. (B: the renderer of the inputs is blended too; "
+                     "C: both train the same number of steps; D: the transfer curve does move with them.)"},
+    praise="scratch does not use the source, so how close the source is cannot matter to it.",
+)
+
+
+def _layers_of(head) -> list:
+    head = head() if callable(head) and not hasattr(head, "layers") else head
+    return [layer for layer in head.layers if type(layer).__name__ != "InputLayer"]
+
+
+def _dropout_head(head, *, num_classes: int) -> Result:
+    layers = _layers_of(head)
+    kinds = [type(layer).__name__ for layer in layers]
+    dense = [i for i, k in enumerate(kinds) if k == "Dense"]
+    drops = [i for i, k in enumerate(kinds) if k == "Dropout"]
+    if len(dense) != 2 or kinds[0] != "Flatten":
+        return Result("incorrect", f"layers {kinds}: keep the articles' head (Flatten, Dense(1024), Dense("
+                      f"{num_classes})) and add only the Dropout layer.")
+    if layers[dense[1]].units != num_classes or layers[dense[0]].units != 1024:
+        return Result("incorrect", f"Dense sizes {[layers[i].units for i in dense]}: keep Dense(1024) and "
+                      f"the output Dense(num_classes={num_classes}).")
+    if not drops:
+        return Result("incorrect", "no Dropout layer: add keras.layers.Dropout(0.5) after Dense(1024).")
+    if len(drops) > 1:
+        return Result("incorrect", f"{len(drops)} Dropout layers: the exercise asks for one, after Dense(1024).")
+    if drops[0] > dense[1]:
+        return Result("incorrect", "the Dropout comes after the output layer: it would zero class probabilities. "
+                      "Put it between Dense(1024) and the output Dense.")
+    if drops[0] < dense[0]:
+        return Result("incorrect", "the Dropout comes before Dense(1024): it drops input features, not the "
+                      "1,024 hidden units the exercise regularises. Move it after Dense(1024).")
+    if abs(layers[drops[0]].rate - 0.5) > 1e-9:
+        return Result("incorrect", f"rate {layers[drops[0]].rate:g}: the rate is the fraction of units dropped "
+                      "in training; use 0.5.")
+    return Result("correct", "Flatten → Dense(1024) → Dropout(0.5) → Dense: dropout is active in fit only.")
+
+
+DROPOUT_HEAD = Judged("DROPOUT_HEAD", _dropout_head,
+                      "checks.DROPOUT_HEAD.check(articles_head_with_dropout, num_classes=num_classes)")
+
+
+def _early_features(x, *, conv_base, layer: str) -> Result:
+    if isinstance(x, tuple):
+        return Result("incorrect", "extract_run returns (features, labels, info): pass the features only, "
+                      "the first item.")
+    got = tuple(np.shape(x)[1:])
+    expected = tuple(conv_base.get_layer(layer).output.shape[1:])
+    last = tuple(conv_base.output.shape[1:])
+    if got == expected:
+        gain = float(np.prod(expected)) / float(np.prod(last))
+        return Result("correct", f"features of {layer}, {expected} per image ({gain:g}× the values of the last "
+                      "layer's). Earlier layers hold more generic features (edges, textures): they help when "
+                      "the target is *unlike* ImageNet and labels are few (notebook 01's case D).")
+    if got == last:
+        return Result("incorrect", f"shape {got} is the last layer's output: pass layer=run.backbone.cache_at "
+                      "to features.extract_run.")
+    return Result("incorrect", f"features of shape {got}, expected {expected} (the output of {layer}): "
+                  "features.extract_run(run, conv_base, 'train', layer=run.backbone.cache_at)[0].")
+
+
+EARLY_FEATURES = Judged("EARLY_FEATURES", _early_features,
+                        "checks.EARLY_FEATURES.check(x_early, conv_base=conv_base, layer=run.backbone.cache_at)")
+
+
+def _trainable_from(base, first: str) -> int:
+    """Trainable parameters of `base` when unfrozen from `first`; the layers' flags are restored."""
+    from . import models
+
+    flags = [(layer, layer.trainable) for layer in base.layers]
+    base_flag = base.trainable
+    try:
+        models.unfreeze_from(base, first)
+        return models.count_params(base, trainable=True)
+    finally:
+        base.trainable = base_flag
+        for layer, flag in flags:
+            layer.trainable = flag
+
+
+def _unfreeze_later(count, *, base, first: str) -> Result:
+    from . import models
+
+    names = [layer.name for layer in base.layers]
+    later = names[names.index(first) + 1]
+    count = int(count)
+    expected, from_first = _trainable_from(base, later), _trainable_from(base, first)
+    if count == expected:
+        return Result("correct", f"from {later}: {expected:,} trainable parameters, {from_first - expected:,} "
+                      f"fewer than from {first} (the parameters of {first} itself"
+                      + (": it has none, so nothing changes)." if from_first == expected else ")."))
+    if count == from_first:
+        return Result("incorrect", f"{count:,} is the count from {first} itself; one layer later ({later}) "
+                      f"leaves {first} frozen too.")
+    if count == from_first - expected:
+        return Result("incorrect", f"{count:,} is the difference between the two: give the trainable count "
+                      f"of the base when unfreezing from {later}.")
+    if count == models.count_params(base):
+        return Result("incorrect", "that is every parameter of the base: count only the layers from "
+                      f"{later} on (models.trainable_summary(conv_base, {later!r})).")
+    return Result("incorrect", f"{count:,} is not it. Unfreeze from {later!r} with the loop of section 2 (or "
+                  f"models.unfreeze_from), then models.count_params(conv_base, trainable=True).")
+
+
+UNFREEZE_LATER = Judged("UNFREEZE_LATER", _unfreeze_later,
+                        "checks.UNFREEZE_LATER.check(count, base=conv_base, first=run.backbone.fine_tune_from)")
+
+
+def _ece_reference(y_true, proba):
+    from . import evaluate
+
+    return evaluate.expected_calibration_error(y_true, proba)
+
+
+def _ece_cases():
+    # Binary problems: confidence is >= 0.5, so bins 0-4 are always empty (NaN accuracy).
+    one_per_bin = (np.array([1, 1, 0, 0]),
+                   np.array([[0.45, 0.55], [0.25, 0.75], [0.95, 0.05], [0.65, 0.35]]))
+    over_under = (np.array([0, 0, 0, 1, 1, 0]),  # under-confident bin 5, over-confident bin 9
+                  np.array([[0.55, 0.45], [0.52, 0.48], [0.58, 0.42], [0.05, 0.95], [0.02, 0.98], [0.08, 0.92]]))
+    rng = np.random.default_rng(3)
+    p1 = rng.uniform(0, 1, 200)
+    uneven = (rng.integers(0, 2, 200), np.stack([1 - p1, p1], axis=1))
+    return [(one_per_bin, "Skip empty bins (count 0): their accuracy and confidence are NaN."),
+            (over_under, "Take |accuracy_b − confidence_b|: over- and under-confidence must not cancel."),
+            (uneven, "Weight each bin by its share of the examples, n_b / n, not 1 / number of bins.")]
+
+
+ECE = Exercise("ECE", _ece_reference, _ece_cases)
+
+
+def _normalised_targets(y_soft, *, y_multi) -> Result:
+    y_soft, y_multi = np.asarray(y_soft, float), np.asarray(y_multi, float)
+    if y_soft.shape != y_multi.shape:
+        return Result("incorrect", f"shape {y_soft.shape}, expected {y_multi.shape}: one row per image, "
+                      "one column per class.")
+    if not np.isfinite(y_soft).all():
+        return Result("incorrect", "NaN or inf values: a row summing to 0 was divided by 0.")
+    expected = y_multi / y_multi.sum(axis=1, keepdims=True)
+    if np.allclose(y_soft, y_multi / y_multi.sum(axis=0, keepdims=True)):
+        return Result("incorrect", "each *class column* sums to 1: normalise each image's row instead, "
+                      ".sum(axis=1, keepdims=True).")
+    if not np.allclose(y_soft, expected):
+        return Result("incorrect", "each row must be the multi-hot row divided by its number of labels "
+                      "(rows sum to 1, equal shares for the labels present).")
+    return Result("correct", f"rows sum to 1; an image with k labels gives each 1/k (here k from "
+                  f"{int(y_multi.sum(1).min())} to {int(y_multi.sum(1).max())}).")
+
+
+NORMALISED_TARGETS = Judged("NORMALISED_TARGETS", _normalised_targets,
+                            "checks.NORMALISED_TARGETS.check(y_soft, y_multi=y['train'])")
+
+
+def _softmax_at_half(n) -> Result:
+    if int(n) == 1:
+        return Result("correct", "softmax outputs sum to 1, so at most one can exceed 0.5; the normalised "
+                      "targets teach it to spread 1/k over k labels, each below 0.5 when k ≥ 2.")
+    return Result("incorrect", f"{n}: softmax outputs sum to 1. How many numbers above 0.5 can a sum of 1 hold?")
+
+
+SOFTMAX_AT_HALF = Judged("SOFTMAX_AT_HALF", _softmax_at_half, "checks.SOFTMAX_AT_HALF.check(n)")

@@ -1,0 +1,185 @@
+"""The classroom kit (`python -m course_utils.kit build`): built offline from data already on
+disk, then notebook 00 runs from the kit's own copy of the course with the network off.
+
+No download happens: a small fake weight file and generated images stand in for the VGG16 file
+and cats_vs_dogs, placed where an earlier `make fetch` would have put them (--from-data). The
+notebook's kernel gets a sitecustomize that refuses every connection off this machine, so
+"offline" is enforced, not assumed.
+"""
+
+import dataclasses
+import hashlib
+import json
+import os
+import subprocess
+import sys
+import textwrap
+
+import papermill as pm
+import pytest
+
+from builders import make_folder
+from course_utils import backbones, data, kit, profiles
+
+NO_NETWORK = textwrap.dedent('''
+    """Installed by tests/test_kit.py: no connection leaves this machine; what tried is logged."""
+    import atexit, ipaddress, os, socket, sys
+
+    _LOG = os.environ["KIT_TEST_LOG"]
+
+    def _log(line):
+        with open(_LOG, "a") as f:
+            f.write(line + "\\n")
+
+    def _local(host):
+        if host in ("localhost", "", None):
+            return True
+        try:
+            return ipaddress.ip_address(host.split("%")[0]).is_loopback
+        except ValueError:
+            return False
+
+    def _guard(address):
+        if isinstance(address, tuple) and not _local(address[0]):
+            _log(f"blocked {address!r}")
+            raise OSError(101, f"network is off (tests/test_kit.py): {address!r}")
+
+    _connect, _connect_ex, _getaddrinfo = socket.socket.connect, socket.socket.connect_ex, socket.getaddrinfo
+
+    def connect(self, address):
+        _guard(address)
+        return _connect(self, address)
+
+    def connect_ex(self, address):
+        _guard(address)
+        return _connect_ex(self, address)
+
+    def getaddrinfo(host, *args, **kwargs):
+        _guard((host, 0))
+        return _getaddrinfo(host, *args, **kwargs)
+
+    socket.socket.connect, socket.socket.connect_ex, socket.getaddrinfo = connect, connect_ex, getaddrinfo
+
+    @atexit.register
+    def _where_course_utils_came_from():
+        module = sys.modules.get("course_utils")
+        if module is not None:
+            _log(f"course_utils from {os.path.dirname(module.__file__)}")
+''')
+
+
+@pytest.fixture
+def fetched(tmp_path):
+    """A data folder as `make fetch` leaves it, with stand-ins: fake VGG16 file, generated photos."""
+    src = tmp_path / "fetched"
+    weights = src / "weights" / backbones.get("vgg16").weights_file
+    weights.parent.mkdir(parents=True)
+    weights.write_bytes(b"stand-in for the VGG16 weight file " * 100)
+    root = src / "cache" / data.spec("cats_vs_dogs").root
+    make_folder(root / "train", classes=("cats", "dogs"), per_class=6, ext="jpg")
+    make_folder(root / "validation", classes=("cats", "dogs"), per_class=3, ext="jpg")
+    (root / ".complete").write_text("stand-in\n")
+    return src
+
+
+@pytest.fixture
+def stand_in_checksum(fetched, monkeypatch):
+    """The builder verifies weights against the registry: register the stand-in's checksum."""
+    path = fetched / "weights" / backbones.get("vgg16").weights_file
+    digest = "sha256:" + hashlib.sha256(path.read_bytes()).hexdigest()
+    fake = dataclasses.replace(backbones.REGISTRY["vgg16"], weights_hash=digest)
+    monkeypatch.setitem(backbones.REGISTRY, "vgg16", fake)
+
+
+def _build(tmp_path, fetched):
+    target = tmp_path / "kit"
+    code = kit.main(["build", str(target), "--backbones", "vgg16", "--datasets", "cats_vs_dogs", "shapes",
+                     "--from-data", str(fetched)])
+    return target, code
+
+
+def test_kit_holds_the_course_its_data_and_the_scripts_that_point_at_it(tmp_path, data_home, fetched,
+                                                                       stand_in_checksum, capsys):
+    target, code = _build(tmp_path, fetched)
+    assert code == 0, capsys.readouterr().err
+    course = target / "course"
+    assert (course / "notebooks" / "00_setup.ipynb").is_file() and (course / "course_utils" / "kit.py").is_file()
+    assert (course / "requirements.txt").is_file() and not (course / ".git").exists()
+    assert not (course / "data" / "cache").exists() and not (course / ".venv").exists()
+    assert (target / "data" / "weights" / backbones.get("vgg16").weights_file).is_file()
+    assert (target / "data" / "cache" / "cats_and_dogs_filtered" / ".complete").exists()
+    assert (target / "data" / "cache" / "shapes" / ".complete").exists()  # generated, no download
+    manifest = json.loads((target / "kit.json").read_text())
+    assert [r["origin"].split()[0] for r in manifest["weights"] + manifest["datasets"]] == ["copied", "copied",
+                                                                                            "generated"]
+    # env.sh, sourced from anywhere, sets what kit.environment says
+    shown = subprocess.run(["bash", "-c", f"cd / && source {target / 'env.sh'} && env"], capture_output=True,
+                           text=True, check=True).stdout
+    for key, value in kit.environment(target).items():
+        assert f"{key}={value}\n" in shown
+    assert not any(data_home.rglob("*.h5")), "the builder wrote outside the kit"
+
+
+def test_building_again_keeps_the_kits_data_and_refuses_a_folder_that_is_not_a_kit(tmp_path, data_home, fetched,
+                                                                                  stand_in_checksum, capsys):
+    target, _ = _build(tmp_path, fetched)
+    _, code = _build(tmp_path, fetched)
+    assert code == 0
+    manifest = json.loads((target / "kit.json").read_text())
+    assert {r["origin"] for r in manifest["weights"] + manifest["datasets"]} == {"already in the kit"}
+    other = tmp_path / "documents"
+    (other / "course").mkdir(parents=True)
+    (other / "course" / "thesis.txt").write_text("mine")
+    assert kit.main(["build", str(other), "--datasets", "shapes", "--backbones"]) == 1
+    assert "not a kit built by this command" in capsys.readouterr().err
+    assert (other / "course" / "thesis.txt").read_text() == "mine"
+
+
+def test_a_weight_file_that_is_not_the_published_one_is_refused(tmp_path, data_home, fetched, capsys):
+    _, code = _build(tmp_path, fetched)  # no stand-in checksum: the registry's MD5 applies
+    assert code == 1 and "kit: FAILED" in capsys.readouterr().err
+
+
+def test_wheels_are_downloaded_per_learner_platform():
+    cmds = kit.wheel_commands(kit.Path("req.txt"), kit.Path("w"), ["win_amd64", "macosx_11_0_arm64"], "3.12")
+    assert len(cmds) == 2 and all(c[1:4] == ["-m", "pip", "download"] for c in cmds)
+    assert ["--platform", "win_amd64"] == cmds[0][cmds[0].index("--platform"):][:2]
+    assert "--only-binary=:all:" in cmds[1] and "setuptools>=77" in cmds[0]
+    assert "--platform" not in kit.wheel_commands(kit.Path("req.txt"), kit.Path("w"))[0]
+
+
+def test_notebook_00_runs_from_the_kit_with_the_network_off(tmp_path, data_home, fetched, stand_in_checksum,
+                                                           monkeypatch, capsys):
+    target, code = _build(tmp_path, fetched)
+    assert code == 0, capsys.readouterr().err
+    guard, log = tmp_path / "no_network", tmp_path / "network.log"
+    guard.mkdir()
+    (guard / "sitecustomize.py").write_text(NO_NETWORK)
+    env = {**kit.environment(target), "KIT_TEST_LOG": str(log), "PYTHONPATH": str(guard)}
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+
+    # The guard works: a connection off this machine fails in any Python started with it.
+    probe = subprocess.run([sys.executable, "-c", "import socket; socket.create_connection(('192.0.2.1', 80), 1)"],
+                           capture_output=True, text=True)
+    assert probe.returncode != 0 and "network is off" in probe.stderr
+    log.write_text("")
+
+    # In this process, the kit's data makes `auto` choose the fast profile with no network.
+    assert profiles.resolve("auto").name == "fast"
+
+    notebook = target / "course" / "notebooks" / "00_setup.ipynb"
+    out = tmp_path / "00_from_kit.ipynb"
+    pm.execute_notebook(str(notebook), str(out), parameters={"PROFILE": "smoke"}, cwd=str(notebook.parent),
+                        kernel_name="python3", progress_bar=False)
+    cells = json.loads(out.read_text())["cells"]
+    assert not [o for c in cells for o in c.get("outputs", []) if o.get("output_type") == "error"]
+    text = "".join("".join(o.get("text", "")) for c in cells for o in c.get("outputs", []))
+    kit_data = target.resolve() / "data"
+    assert f"data folder: {kit_data}" in text
+    assert any(line.split()[:3] == ["cats_vs_dogs", "True", "False"] and str(kit_data / "cache") in line
+               for line in text.splitlines()), "00 does not list the kit's cats_vs_dogs as present"
+    assert f"local file ({kit_data / 'weights' / backbones.get('vgg16').weights_file})" in text
+    seen = log.read_text().splitlines()
+    assert not [line for line in seen if line.startswith("blocked")], seen
+    assert f"course_utils from {target.resolve() / 'course' / 'course_utils'}" in seen
