@@ -1,4 +1,4 @@
-"""The real tier: notebooks 03-06 in the `fast` profile on a pretrained backbone and real photos.
+"""The real tier: notebooks 03-07 in the `fast` profile on a pretrained backbone and real photos.
 
 It runs whenever such assets are on disk, and is skipped (with one line saying how to enable
 it) when they are not:
