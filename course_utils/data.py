@@ -3,7 +3,8 @@
 The public face of the data modules, which notebooks use as ``data.<name>``:
 
 - ``REGISTRY`` names the datasets the course knows: ``cats_vs_dogs`` and ``flowers``
-  (downloaded with a checksum and a progress bar) and ``shapes`` (generated on this
+  (downloaded with a checksum and a progress bar), ``cifar10`` (Keras' download, written out
+  once as class folders by the ``cifar10`` module) and ``shapes`` (generated on this
   machine, deterministically: the offline default, used by CI).
 - ``load(name)`` / ``load_folder(path)`` scan the images, split them into train /
   validation / test once and deterministically, and skip or convert bad files, listing
@@ -21,7 +22,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import network, paths
+from . import cifar10, network, paths
 from .downloads import download, extract_archive, file_digest, install_archive, verify_file
 from .errors import ChecksumError, DatasetError, DownloadError
 from .folders import SPLIT_DIR_NAMES, SPLITS, ScanReport, scan_folder
@@ -115,6 +116,19 @@ REGISTRY: dict[str, DatasetSpec] = {
         root="shapes",
         num_classes=3,
     ),
+    "cifar10": DatasetSpec(
+        name="cifar10",
+        description="CIFAR-10: 50,000 train and 10,000 test images, 32×32, 10 classes "
+        "(Keras' download, written out once as PNG class folders)",
+        url=cifar10.URL,
+        filename=None,  # Keras keeps the archive in its own cache (~/.keras/datasets)
+        size_bytes=170_498_071,
+        checksum=f"sha256:{cifar10.SHA256}",  # checked by keras.datasets.cifar10.load_data()
+        license="CIFAR-10 (Krizhevsky, 2009), freely used for research and teaching",
+        root="cifar10",
+        split_dirs={"train": "train", "test": "test"},  # the official test set is our test split
+        num_classes=10,
+    ),
 }
 
 
@@ -167,6 +181,8 @@ def fetch(name: str, *, progress: bool = True, timeout: float = 60.0) -> Path:
         return root
     if s.url is None:
         return generate_shapes(root)
+    if name == "cifar10":  # Keras downloads it as arrays: written out as class folders
+        return cifar10.fetch(root)
     return install_archive(name, s.url, s.filename, s.root, root, checksum=s.checksum,
                            size=s.size_bytes, progress=progress, timeout=timeout)
 

@@ -1,4 +1,4 @@
-"""The real tier: notebooks 03-06 and 08 in the `fast` profile on a pretrained backbone and real photos.
+"""The real tier: notebooks 03-08 in the `fast` profile on a pretrained backbone and real photos.
 
 It runs whenever such assets are on disk, and is skipped (with one line saying how to enable
 it) when they are not:
@@ -9,7 +9,9 @@ it) when they are not:
 Every learning claim must be *checked* (none "not checked": the weights are pretrained), and
 the headline claims must hold on this run's numbers: feature extraction beats training from
 scratch, fine-tuning is at least as good as feature extraction, and (notebook 06, on mosaics of
-real photos) sigmoid + BCE beats the article's softmax + CCE on mAP; notebook 08, on the flower photos as
+real photos) sigmoid + BCE beats the article's softmax + CCE on mAP; notebook 07 tabulates every backbone on
+real CIFAR-10 photos (the ones without weights timed, their accuracy "not checked") and draws the few-shot
+curve against scratch; notebook 08, on the flower photos as
 a learner's folder, exports a model that the predict command then runs on real photos. A summary of what ran is
 written to ``$COURSE_REAL_TIER_REPORT`` when set, so that `.ci/run` can show it and fail if
 the tier did not run.
@@ -46,16 +48,22 @@ def _assets():
         # Notebook 06 cuts a single-label folder into multi-label mosaics: CIFAR-10's 10 classes are
         # the closest the assets come to VOC's 20 (flowers has 5).
         cifar = root / "datasets" / "cifar10"
-        return "mobilenet_0.25", root / "weights", {
+        cases = {
             "cats_dogs": {"DATA_FOLDER": cats, "NEW_TASK": flowers},
             "flowers": {"DATA_FOLDER": flowers},
             "multi_label": {"DATA_FOLDER": str(cifar if cifar.is_dir() else flowers)},
         }
+        if cifar.is_dir():
+            cases["cifar10"] = {"DATA_FOLDER": str(cifar)}
+        return "mobilenet_0.25", root / "weights", cases
     from course_utils import backbones, data
 
     found = backbones.locate("vgg16")
     if found.path is not None and data.is_present("cats_vs_dogs"):
-        return "vgg16", found.path.parent, {"cats_vs_dogs": {"DATASET": "cats_vs_dogs"}}
+        cases = {"cats_vs_dogs": {"DATASET": "cats_vs_dogs"}}
+        if data.is_present("cifar10"):
+            cases["cifar10"] = {"DATASET": "cifar10"}
+        return "vgg16", found.path.parent, cases
     pytest.skip("real tier skipped: no pretrained weights and real photos on disk. Run `make fetch` "
                 "(VGG16 weights + cats_vs_dogs) to enable it; CI sets COURSE_REAL_ASSETS.")
 
@@ -94,8 +102,11 @@ def isolated(tmp_path, monkeypatch, assets):
     return tmp_path / "outputs"
 
 
-def _check(out_dir: Path, backbone: str, case: str, seconds: dict, headline: tuple[str, ...]) -> dict:
-    """Every claim checked, recorded with this run's backbone; the headline claims hold."""
+def _check(out_dir: Path, backbone: str, case: str, seconds: dict, headline: tuple[str, ...],
+           extra: dict | None = None) -> dict:
+    """Every claim checked, recorded with this run's backbone; the headline claims hold.
+
+    `extra`: more for the report entry (notebook 07's table and few-shot curve)."""
     ledger = json.loads((out_dir / "claims.json").read_text())
     not_checked = [c["claim"] for c in ledger if c["verdict"] == "not checked"]
     assert ledger and not not_checked, f"claims not checked although the weights are pretrained: {not_checked}"
@@ -110,6 +121,7 @@ def _check(out_dir: Path, backbone: str, case: str, seconds: dict, headline: tup
         entry["methods"] = [{k: r[k] for k in ("name", "accuracy_mean", "accuracy_std", "repeats")}
                             for r in results["methods"]]
         entry["summary"] = results["claims"]
+    entry.update(extra or {})
     _report(entry)
     for start in headline:
         verdicts = [c for c in ledger if c["claim"].startswith(start)]
@@ -150,6 +162,42 @@ def test_notebook_06_multi_label_on_mosaics_of_real_photos(assets, isolated):
     entry = _check(isolated, backbone, case, seconds, ("sigmoid + BCE beats softmax + CCE on mAP",))
     assert {c["notebook"] for c in entry["claims"]} == {"06"}
     assert "over 2 repeats" in entry["claims"][0]["detail"], "judged against the spread over the profile's repeats"
+
+
+def test_notebook_07_backbone_table_and_few_shot_curve_on_real_cifar10(assets, isolated):
+    """The run's backbone has pretrained weights and a real accuracy; the others are timed, not checked."""
+    backbone, _, cases = assets
+    if "cifar10" not in cases:
+        pytest.skip("real tier: no CIFAR-10 photos here (CI's assets have datasets/cifar10; "
+                    "`make fetch` gets it with --datasets cifar10)")
+    from course_utils import backbones
+
+    others = [b for b in ("mobilenet_0.25", "mobilenet_0.5", "resnet50", "vgg16") if b != backbone]
+    params = {"PROFILE": "fast", "BACKBONES": [backbone, *others], **cases["cifar10"]}
+    seconds = {"07_choosing_a_backbone.ipynb": round(_run("07_choosing_a_backbone.ipynb", isolated, params), 1)}
+    result = json.loads((isolated / "07_backbones.json").read_text())
+    table = {r["backbone"]: r for r in result["table"]}
+    assert list(table) == params["BACKBONES"], "one row per backbone, in the order asked"
+    for name, row in table.items():
+        assert row["params"] > 0 and row["extract_images_per_second"] > 0 and row["train_step_images_per_second"] > 0
+        has_weights = name == backbone or backbones.locate(name).source != "unavailable"
+        if has_weights:
+            assert row["pretrained"] and isinstance(row["accuracy"], float), f"{name}: {row}"
+        else:
+            assert not row["pretrained"] and row["accuracy"] == "not checked (random weights)", f"{name}: {row}"
+    chance = 1 / 10
+    assert table[backbone]["accuracy"] > 2 * chance, f"pretrained features learn CIFAR-10: {table[backbone]}"
+    few = result["few_shot"]
+    best = max((r for r in result["table"] if r["pretrained"]), key=lambda r: r["val_accuracy"])
+    assert result["few_shot_backbone"] == best["backbone"], "chosen by validation accuracy"
+    assert len(few) == 2, "the chosen backbone's features and the scratch convnet"
+    for method, points in few.items():
+        assert sorted(points, key=int) == ["1", "5", "20", "100"], f"{method}: every label budget"
+        assert all(len(v) >= 2 for v in points.values()), "mean ± std over seeds"
+    claim = "pretrained features beat scratch at 5 labels per class"
+    entry = _check(isolated, backbone, "cifar10", seconds, (), extra={"table": result["table"], "few_shot": few})
+    verdicts = [c for c in entry["claims"] if c["claim"] == claim]
+    assert verdicts and verdicts[0]["verdict"] in ("holds", "inconclusive", "does not hold"), verdicts
 
 
 def test_notebook_08_your_own_images_on_the_flower_photos_and_the_predict_command(assets, isolated):
