@@ -297,3 +297,63 @@ def _softmax_at_half(n) -> Result:
 
 
 SOFTMAX_AT_HALF = Judged("SOFTMAX_AT_HALF", _softmax_at_half, "checks.SOFTMAX_AT_HALF.check(n)")
+
+
+# --------------------------------------------------------------------------- notebook 07
+
+
+def _feature_map_side(side, *, backbone: str, size: int) -> Result:
+    from . import backbones
+
+    b, size = backbones.get(backbone), int(size)
+    shape = tuple(b.build(None, (size, size, 3)).output.shape[1:])  # weights=None: shapes only
+    expected = int(shape[0])
+    if isinstance(side, (tuple, list, np.ndarray)):
+        if tuple(side)[:2] != (expected, expected):
+            return Result("incorrect", f"{tuple(side)}: give the side (height = width) of {b.title}'s last "
+                          f"feature map at {size} px, one number.")
+        side = expected
+    got = float(side)
+    if got == expected:
+        return Result("correct", f"{b.title} at {size} px ends with a {expected}×{expected}×{shape[2]} feature map: "
+                      f"{expected * expected} position(s) for GlobalAveragePooling2D to average, one per "
+                      "32-pixel stride of the input.")
+    if got in (size / 32, size // 32, -(-size // 32)):
+        way = "up" if expected > size / 32 else "down"
+        return Result("incorrect", f"{got:g}: a feature map has a whole number of positions, and each of the five "
+                      f"stride-2 steps rounds ({b.title} rounds {way} here): halve {size} five times, rounding "
+                      "each time, or build the base with weights=None and read conv_base.output.shape.")
+    if got in (size / 16, size // 16, -(-size // 16)):
+        return Result("incorrect", f"{got:g} is the side after four halvings (VGG16's block5_conv3): the fifth "
+                      "(block5_pool, or the last stride-2 convolution) halves it again.")
+    if got == size:
+        return Result("incorrect", f"{got:g} is the input's side: the backbone halves it five times (÷32).")
+    if got == size * 32:
+        return Result("incorrect", f"{got:g}: the backbone shrinks the image, it does not enlarge it: divide by 32.")
+    return Result("incorrect", f"{got:g} is not it. The last feature map is the input's side halved five times "
+                  "(2⁵ = 32, each halving rounded); section 2 prints it for 32 px and the run's SIZE.")
+
+
+FEATURE_MAP_SIDE = Judged("FEATURE_MAP_SIDE", _feature_map_side,
+                          "checks.FEATURE_MAP_SIDE.check(side, backbone=COMPARED[0], size=96)")
+
+
+def _head_params(count, *, feature_shape, num_classes: int) -> Result:
+    features, classes = int(np.prod(feature_shape)), int(num_classes)
+    expected, count = features * classes + classes, int(count)
+    if count == expected:
+        return Result("correct", f"{features:,} features × {classes} classes + {classes} biases = {expected:,} "
+                      "trainable parameters (Dropout has none): all that the few labels must fit, against the "
+                      "frozen base's parameters in section 4's table.")
+    if count == features * classes:
+        return Result("incorrect", f"{count:,} counts the weights only: Dense adds one bias per class too.")
+    if count == features * classes + features:
+        return Result("incorrect", f"{count:,}: the biases are one per output unit (class), not one per feature.")
+    if count in (features * (classes + 1) + classes, 2 * expected):
+        return Result("incorrect", f"{count:,}: Dropout has no parameters; only the Dense layer counts.")
+    return Result("incorrect", f"{count:,} is not it. The head is Dropout then Dense(num_classes) on the pooled "
+                  f"features: features × classes + classes (check with new_head(...).count_params()).")
+
+
+HEAD_PARAMS = Judged("HEAD_PARAMS", _head_params,
+                     "checks.HEAD_PARAMS.check(count, feature_shape=f_pool.shape[1:], num_classes=num_classes)")

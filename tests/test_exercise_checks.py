@@ -1,4 +1,4 @@
-"""The exercise checkers of notebooks 00-06: a right answer passes, a typical wrong one fails with
+"""The exercise checkers of notebooks 00-08: a right answer passes, a typical wrong one fails with
 a message that says what to change. (02's function checkers are in test_checks.py.)"""
 
 import numpy as np
@@ -13,7 +13,8 @@ def test_every_checker_shows_not_attempted_for_the_notebooks_blank_answers():
     assert checks.WHY_FLAT.evaluate({"why_flat": "?"}).status == "not attempted"
     assert checks.SOFTMAX_AT_HALF.evaluate("?").status == "not attempted"
     assert checks.ECE.evaluate(None).status == "not attempted"
-    for judged in (checks.DROPOUT_HEAD, checks.EARLY_FEATURES, checks.UNFREEZE_LATER, checks.NORMALISED_TARGETS):
+    for judged in (checks.DROPOUT_HEAD, checks.EARLY_FEATURES, checks.UNFREEZE_LATER, checks.NORMALISED_TARGETS,
+                   checks.FEATURE_MAP_SIDE, checks.HEAD_PARAMS):
         assert judged.evaluate(None).status == "not attempted"
 
 
@@ -154,6 +155,30 @@ def test_softmax_names_at_most_one_label_at_half():
     assert checks.SOFTMAX_AT_HALF.evaluate(1).status == "correct"
     wrong = checks.SOFTMAX_AT_HALF.evaluate(2)
     assert wrong.status == "incorrect" and "sum to 1" in wrong.message
+
+
+def test_feature_map_side_is_read_from_the_backbone_and_names_the_usual_slips():
+    # MobileNet (alpha 0.25) built with weights=None: 48 px -> 1×1, 96 px -> 3×3 (five halvings, rounded down)
+    right = checks.FEATURE_MAP_SIDE.evaluate(3, backbone="mobilenet_0.25", size=96)
+    assert right.status == "correct" and "3×3×256" in right.message
+    assert checks.FEATURE_MAP_SIDE.evaluate((1, 1, 256), backbone="mobilenet_0.25", size=48).status == "correct"
+    slips = {(6, 96): "four halvings", (1.5, 48): "whole number of positions", (96, 96): "input's side",
+             (3, 48): "four halvings", (2, 48): "rounds down", (5, 96): "not it"}
+    for (side, size), needle in slips.items():
+        result = checks.FEATURE_MAP_SIDE.evaluate(side, backbone="mobilenet_0.25", size=size)
+        assert result.status == "incorrect" and needle in result.message, (side, size, result.message)
+    assert checks.FEATURE_MAP_SIDE.evaluate("a lot", backbone="mobilenet_0.25", size=96).status == "incorrect"
+
+
+def test_head_params_count_the_dense_weights_and_biases_only(keras):
+    head = keras.Sequential([keras.Input(shape=(256,)), keras.layers.Dropout(0.2),
+                             keras.layers.Dense(10, activation="softmax")])
+    right = checks.HEAD_PARAMS.evaluate(head.count_params(), feature_shape=(256,), num_classes=10)
+    assert right.status == "correct" and "2,570" in right.message
+    slips = {256 * 10: "bias per class", 256 * 10 + 256: "one per output unit", 2 * 2570: "Dropout has no"}
+    for count, needle in slips.items():
+        result = checks.HEAD_PARAMS.evaluate(count, feature_shape=(256,), num_classes=10)
+        assert result.status == "incorrect" and needle in result.message, (count, result.message)
 
 
 def test_every_checker_is_exercised_by_a_unit_test():
