@@ -183,3 +183,33 @@ def test_notebook_00_runs_from_the_kit_with_the_network_off(tmp_path, data_home,
     seen = log.read_text().splitlines()
     assert not [line for line in seen if line.startswith("blocked")], seen
     assert f"course_utils from {target.resolve() / 'course' / 'course_utils'}" in seen
+
+
+def test_kit_gathers_cifar10_through_keras_loader_then_copies_it_instead_of_downloading(tmp_path, data_home,
+                                                                                         monkeypatch):
+    """Notebook 07's `--datasets cifar10`: Keras' arrays (faked here) become class folders in the kit's cache."""
+    import keras
+    import numpy as np
+
+    calls = []
+
+    def fake_load_data():
+        calls.append(1)
+        rng = np.random.default_rng(0)
+        x = rng.integers(0, 256, (40, 32, 32, 3), dtype=np.uint8)
+        y = (np.arange(40) % 10).astype(np.uint8).reshape(-1, 1)
+        return (x[:30], y[:30]), (x[30:], y[30:])
+
+    monkeypatch.setattr(keras.datasets.cifar10, "load_data", fake_load_data)
+    first = tmp_path / "kit1" / "data"
+    monkeypatch.setenv("COURSE_DATA_DIR", str(first))
+    [row] = kit.gather_datasets(["cifar10"], [tmp_path / "empty"])
+    assert calls == [1] and row["dataset"] == "cifar10" and "downloaded" in row["origin"]
+    pngs = sorted((first / row["folder"]).rglob("*.png"))
+    assert len(pngs) == 40 and {p.parent.parent.name for p in pngs} == {"train", "test"}
+    second = tmp_path / "kit2" / "data"
+    monkeypatch.setenv("COURSE_DATA_DIR", str(second))
+    [copied] = kit.gather_datasets(["cifar10"], [first])
+    assert calls == [1], "a CIFAR-10 already fetched is copied, not downloaded again"
+    assert copied["origin"].startswith("copied from") and copied["files"] == row["files"]
+    assert data.is_present("cifar10")
