@@ -42,3 +42,19 @@ def test_a_callback_that_prints_and_draws_shows_both_and_leaves_no_figure_open()
     assert any("drawing 3" in o.get("text", "") for o in outputs), outputs
     assert any("image/png" in o.get("data", {}) or "text/plain" in o.get("data", {}) for o in outputs)
     assert plt.get_fignums() == [] and explorer.calls == 2
+
+
+def test_the_function_runs_with_pyplot_interactive_mode_off_and_it_is_restored():
+    # Interactive mode off: the inline backend has no figure of the callback's to flush on
+    # another thread while it is still being drawn (the race JupyterLab showed in 02).
+    import matplotlib
+    import matplotlib.pyplot as plt
+
+    seen = []
+    plt.ion()
+    try:
+        explorer = widgets.Explorer(lambda n: seen.append(matplotlib.is_interactive()), {"n": w.IntSlider(value=1)})
+        explorer.button.click()
+        assert seen == [False, False] and matplotlib.is_interactive()
+    finally:
+        plt.ioff()
