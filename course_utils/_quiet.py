@@ -5,6 +5,11 @@ straight to file descriptor 2 while it loads, some of them before ``TF_CPP_MIN_L
 applies. In Jupyter they land in a red stderr box above the first output a learner sees. The
 first import goes through here with descriptor 2 pointed at /dev/null; Python errors still
 propagate as exceptions. Later ``import keras`` statements find the module already loaded.
+
+``import course_utils`` also installs a one-shot import hook (``install``): whichever import
+loads TensorFlow first (``course_utils.models``, or a notebook's own ``import keras`` in a cell
+that needs Keras) loads it the same quiet way, so a notebook imports TensorFlow only where it
+uses it (01 imports none until its Keras cell) and still shows no start-up lines.
 """
 
 from __future__ import annotations
