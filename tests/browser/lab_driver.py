@@ -119,11 +119,15 @@ class Lab:
 
 # --- one notebook page --------------------------------------------------------------------
 
-PROMPTS = "[...document.querySelectorAll('.jp-Notebook .jp-CodeCell .jp-InputArea-prompt')]"
+PANEL = ".jp-NotebookPanel:not(.lm-mod-hidden)"  # the notebook in the current tab
+PROMPTS = f"[...document.querySelectorAll('{PANEL} .jp-CodeCell .jp-InputArea-prompt')]"
 
 
 def open_notebook(page, lab: Lab, name: str, timeout_ms: float):
-    page.goto(f"{lab.url}/lab/tree/{name}?token={lab.token}")
+    # A workspace of its own, reset: Lab would otherwise reopen the notebooks opened before
+    # (one more kernel each) and Run All could land on another tab.
+    workspace = re.sub(r"[^A-Za-z0-9_-]", "-", Path(name).stem)
+    page.goto(f"{lab.url}/lab/workspaces/{workspace}/tree/{name}?reset&token={lab.token}")
     page.wait_for_selector(".jp-Notebook .jp-CodeCell", timeout=timeout_ms)
     select = page.locator(".jp-Dialog button.jp-mod-accept")  # "Select Kernel", if still asked
     try:
@@ -137,8 +141,7 @@ def open_notebook(page, lab: Lab, name: str, timeout_ms: float):
 def wait_idle(page, timeout_ms: float):
     """The kernel is started and idle (the notebook toolbar's execution indicator)."""
     page.wait_for_function(
-        "() => { const e = document.querySelector('.jp-NotebookPanel:not(.lm-mod-hidden) "
-        ".jp-Notebook-ExecutionIndicator'); return e && e.getAttribute('data-status') === 'idle'; }",
+        f"() => {{ const e = document.querySelector('{PANEL} .jp-Notebook-ExecutionIndicator'); return e && e.getAttribute('data-status') === 'idle'; }}",
         timeout=timeout_ms)
 
 
