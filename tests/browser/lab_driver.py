@@ -135,6 +135,13 @@ def open_notebook(page, lab: Lab, name: str, timeout_ms: float):
         select.click()
     except Exception:  # noqa: BLE001 - no dialog: the default kernel started by itself
         pass
+    deadline = time.monotonic() + timeout_ms / 1000
+    while not any(s.get("path", "").endswith(name) and s.get("kernel", {}).get("execution_state") == "idle"
+                  for s in lab.api("GET", "sessions")):  # the server sees the kernel started
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"no idle kernel for {name}")
+        time.sleep(0.5)
+    page.wait_for_selector("#jp-main-statusbar :text('| Idle')", timeout=timeout_ms)  # Lab does too
     wait_idle(page, timeout_ms)
 
 
@@ -147,10 +154,18 @@ def wait_idle(page, timeout_ms: float):
 
 def run_all(page, timeout_ms: float):
     """Run > Run All Cells, then wait until no cell is queued or running and the kernel is idle."""
-    page.locator(".lm-MenuBar-itemLabel", has_text=re.compile(r"^Run$")).click()
-    page.locator(".lm-Menu-itemLabel", has_text=re.compile(r"^Run All Cells$")).click()
-    page.wait_for_function(f"() => {PROMPTS}.some(p => p.textContent.includes('*'))"
-                           f" || {PROMPTS}.every(p => /\\d/.test(p.textContent))", timeout=120_000)
+    started = (f"() => {PROMPTS}.some(p => p.textContent.includes('*'))"
+               f" || {PROMPTS}.every(p => /\\d/.test(p.textContent))")
+    for attempt in range(3):  # a Run All sent while the kernel's connection settles can be lost
+        page.locator(f"{PANEL} .jp-Cell").first.click()  # the notebook has the focus
+        page.locator(".lm-MenuBar-itemLabel", has_text=re.compile(r"^Run$")).click()
+        page.locator(".lm-Menu-itemLabel", has_text=re.compile(r"^Run All Cells$")).click()
+        try:
+            page.wait_for_function(started, timeout=60_000)
+            break
+        except Exception:  # noqa: BLE001 - retried, then raised
+            if attempt == 2:
+                raise
     page.wait_for_function(f"() => {PROMPTS}.every(p => !p.textContent.includes('*'))", timeout=timeout_ms)
     wait_idle(page, timeout_ms)
 

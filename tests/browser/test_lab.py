@@ -70,7 +70,9 @@ def test_notebook_in_jupyterlab(path, lab, browser):
     try:
         labmod.open_notebook(page, lab, path.name, NOTEBOOK_TIMEOUT_MS)
         labmod.run_all(page, NOTEBOOK_TIMEOUT_MS)
-        page.screenshot(path=str(SHOTS / f"{path.stem}.png"))
+        page.screenshot(path=str(SHOTS / f"{path.stem}.png"))  # the end of the notebook
+        page.locator(f"{labmod.PANEL} .jp-Cell").first.scroll_into_view_if_needed()
+        page.screenshot(path=str(SHOTS / f"{path.stem}-top.png"))  # title, set-up cell, first outputs
 
         not_run = [i for i, p in enumerate(labmod.prompts(page)) if not p.strip("[]: ").isdigit()]
         assert not not_run, f"code cells {not_run} did not run (an error stopped Run All?)"
