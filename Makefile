@@ -1,6 +1,8 @@
 # The two commands of the README:
 #   make course   executes the whole course headless into outputs/
 #   make test     runs every test (unit tests, papermill and nbval on every notebook)
+# and a third tier, not part of `make test`:
+#   make test-browser  every notebook in JupyterLab, driven in headless Chromium
 # Both create .venv and install requirements.txt first if needed.
 PYTHON  ?= python3
 VENV    ?= .venv
@@ -12,11 +14,14 @@ STAMP   := $(VENV)/.installed
 export PATH := $(abspath $(BIN)):$(PATH)
 export TF_CPP_MIN_LOG_LEVEL ?= 3
 
-.PHONY: course test fetch kit lab setup clean-outputs help
+BROWSER_STAMP := $(VENV)/.browser-installed
+
+.PHONY: course test test-browser chromium fetch kit lab setup clean-outputs help
 
 help:
 	@echo "make course   run every notebook headless into outputs/ (PROFILE=auto|smoke|fast|full, BACKBONE=vgg16|...)"
 	@echo "make test     unit tests + every notebook through papermill and nbval"
+	@echo "make test-browser  every notebook in JupyterLab in headless Chromium (installs Playwright; Chromium via apt-get as root)"
 	@echo "make fetch    download ImageNet weights (BACKBONE=...) and cats_vs_dogs once (needs internet)"
 	@echo "make kit      build an offline classroom kit in KIT=... (BACKBONE=..., needs internet; docs/teaching.md)"
 	@echo "make lab      open the notebooks in JupyterLab"
@@ -34,6 +39,22 @@ course: $(STAMP)
 
 test: $(STAMP)
 	$(PY) -m pytest
+
+# Playwright's Python package only: it drives the system's Chromium, it downloads no browser.
+$(BROWSER_STAMP): $(STAMP) requirements-browser.txt
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-browser.txt
+	touch $(BROWSER_STAMP)
+
+# Debian's Chromium (COURSE_CHROMIUM=/path/to/chromium to use another); apt-get only as root.
+chromium:
+	@if [ -n "$$COURSE_CHROMIUM" ] || command -v chromium >/dev/null; then exit 0; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
+	else echo "make test-browser needs Chromium: sudo apt-get install chromium" \
+		"(or set COURSE_CHROMIUM=/path/to/chromium)" >&2; exit 1; fi
+
+test-browser: $(BROWSER_STAMP) chromium
+	$(PY) -m pytest tests/browser -m browser -p no:cacheprovider
 
 fetch: $(STAMP)
 	$(PY) -m course_utils.fetch --backbones $(BACKBONE)

@@ -16,3 +16,9 @@ __version__ = "0.1.0"
 # Where the course lives; the Colab set-up cell installs the package from this repository
 # at the tag matching __version__.
 REPO_URL = "https://github.com/tl-course/transfer-learning-keras"
+
+# The first `import tensorflow` (a notebook's own `import keras` included) happens with
+# TensorFlow's C++ start-up lines kept out of the notebook; TensorFlow itself is not imported here.
+from . import _quiet  # noqa: E402
+
+_quiet.install()

@@ -98,3 +98,19 @@ def test_uploaded_files_reads_both_ipywidgets_value_forms():
     assert widgets.uploaded_files(_upload_value("a.png", b"xy")) == [("a.png", b"xy")]
     assert widgets.uploaded_files({"b.png": {"content": b"z", "metadata": {}}}) == [("b.png", b"z")]
     assert widgets.uploaded_files(()) == []
+
+
+def test_the_function_runs_with_pyplot_interactive_mode_off_and_it_is_restored():
+    # Interactive mode off: the inline backend has no figure of the callback's to flush on
+    # another thread while it is still being drawn (the race JupyterLab showed in 02).
+    import matplotlib
+    import matplotlib.pyplot as plt
+
+    seen = []
+    plt.ion()
+    try:
+        explorer = widgets.Explorer(lambda n: seen.append(matplotlib.is_interactive()), {"n": w.IntSlider(value=1)})
+        explorer.button.click()
+        assert seen == [False, False] and matplotlib.is_interactive()
+    finally:
+        plt.ioff()
