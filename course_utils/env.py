@@ -75,9 +75,24 @@ def is_colab() -> bool:
     return "google.colab" in sys.modules
 
 
+# The variables BinderHub's spawner sets in every server it launches (mybinder.org and other
+# BinderHubs); JUPYTERHUB_* alone would also match any JupyterHub.
+BINDER_VARIABLES = ("BINDER_LAUNCH_HOST", "BINDER_REPO_URL", "BINDER_REF_URL", "BINDER_REQUEST",
+                    "BINDER_PERSISTENT_REQUEST")
+BINDER_MEMORY_GB = 2.0  # mybinder.org's memory limit per server: a kernel above it is killed
+
+
 def is_binder() -> bool:
-    """True on mybinder.org (repo2docker sets BINDER_* variables there)."""
-    return any(k in os.environ for k in ("BINDER_LAUNCH_HOST", "BINDER_REQUEST", "BINDER_REPO_URL"))
+    """True on mybinder.org or another BinderHub (its spawner sets BINDER_* variables)."""
+    return any(os.environ.get(k) for k in BINDER_VARIABLES)
+
+
+def memory_limit_gb() -> float | None:
+    """The server's memory limit in GB where JupyterHub says it (``MEM_LIMIT``, bytes), else None."""
+    try:
+        return int(os.environ["MEM_LIMIT"]) / 1024**3
+    except (KeyError, ValueError):
+        return None
 
 
 def _nvidia_smi_memory() -> list[int]:

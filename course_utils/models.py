@@ -197,7 +197,10 @@ class L2SP(keras.regularizers.Regularizer):
     """
 
     def __init__(self, reference, lam: float):
-        self.reference = np.array(reference, dtype="float32")
+        # A tensor, not a NumPy array: every traced train/test step would embed an array as a
+        # constant of its graph (several copies of the weights each), a tensor is captured by
+        # reference. With VGG16 that was about 1 GB per fine-tuning run, beyond Binder's 2 GB.
+        self.reference = keras.ops.convert_to_tensor(np.array(reference, dtype="float32"))
         self.lam = float(lam)
 
     def __call__(self, x):

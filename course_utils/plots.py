@@ -6,6 +6,7 @@ from typing import Mapping, Sequence
 
 import numpy as np
 
+from .preview import augmented_grid, per_class_grid  # noqa: F401  (the data previews live in preview.py)
 
 RANDOM_CAVEAT = "random weights: checks the code, not a result"
 
@@ -346,44 +347,6 @@ def method_comparison(rows: Sequence[dict], caveat: str | None = None):
     ax.grid(alpha=0.3, axis="x")
     fig.tight_layout()
     _caveat(fig, caveat)
-    return fig
-
-
-def per_class_grid(dataset, class_names: Sequence[str], per_class: int = 4, size: float = 1.6):
-    """`per_class` images of every class from a batched (image, label) dataset, a row per class."""
-    import matplotlib.pyplot as plt
-
-    picked: dict[int, list] = {c: [] for c in range(len(class_names))}
-    for images, labels in dataset:
-        for image, label in zip(np.asarray(images), np.asarray(labels)):
-            if len(picked[int(label)]) < per_class:
-                picked[int(label)].append(image)
-        if all(len(v) == per_class for v in picked.values()):
-            break
-    fig, axes = plt.subplots(len(class_names), per_class, figsize=(size * per_class, size * len(class_names)),
-                             squeeze=False)
-    for c, row in enumerate(axes):
-        for k, ax in enumerate(row):
-            ax.axis("off")
-            if k < len(picked[c]):
-                ax.imshow(picked[c][k].astype(np.uint8))
-        row[0].set_title(f"{class_names[c]} ({len(picked[c])} shown)", fontsize=8, loc="left")
-    fig.tight_layout()
-    return fig
-
-
-def augmented_grid(augment, image, n: int = 8, size: float = 1.6):
-    """One image and `n - 1` random augmentations of it (the layers called with training=True)."""
-    import matplotlib.pyplot as plt
-
-    batch = np.repeat(np.asarray(image, dtype="float32")[None], n - 1, axis=0)
-    variants = np.asarray(augment(batch, training=True))
-    fig, axes = plt.subplots(1, n, figsize=(size * n, size + 0.3), squeeze=False)
-    for k, ax in enumerate(axes[0]):
-        ax.axis("off")
-        ax.imshow(np.clip(image if k == 0 else variants[k - 1], 0, 255).astype(np.uint8))
-        ax.set_title("original" if k == 0 else f"augmented {k}", fontsize=8)
-    fig.tight_layout()
     return fig
 
 

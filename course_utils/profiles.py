@@ -1,9 +1,10 @@
-"""Named run sizes: ``smoke`` (CI), ``fast`` (a 2-core laptop) and ``full`` (a GPU).
+"""Named run sizes: ``smoke`` (CI), ``fast`` (a 2-core laptop), ``binder`` (mybinder.org) and ``full`` (a GPU).
 
 A profile fixes how big a run is, so that the same notebook serves a CI check in seconds,
 a laptop session in minutes and the real experiment on a GPU. ``auto`` picks ``fast`` when
-the pretrained weights and the default dataset can be had, and ``smoke`` otherwise, with a
-banner saying that the numbers are then not meaningful.
+the pretrained weights and the default dataset can be had (``binder`` on Binder, whose
+kernels are killed above 2 GB), and ``smoke`` otherwise, with a banner saying that the
+numbers are then not meaningful.
 """
 
 from __future__ import annotations
@@ -62,6 +63,20 @@ PROFILES: dict[str, Profile] = {
         dataset="cats_vs_dogs",
         weights="imagenet",
         description="2-core CPU laptop: the whole course in minutes, real but small numbers",
+    ),
+    "binder": Profile(
+        name="binder",
+        image_size=96,
+        images_per_class=100,
+        eval_images_per_class=50,
+        epochs=5,
+        fine_tune_epochs=3,
+        batch_size=16,
+        repeats=2,
+        dataset="cats_vs_dogs",
+        weights="imagenet",
+        description="mybinder.org: fast's images and epochs in smaller batches, every notebook within "
+                    "Binder's 2 GB of memory (measured: README, 'Binder')",
     ),
     "full": Profile(
         name="full",
@@ -151,12 +166,14 @@ def resolve(
     weights_ready: Callable[[], bool] | None = None,
     dataset_ready: Callable[[str], bool] | None = None,
     weights_label: str = "VGG16 ImageNet weights",
+    on_binder: Callable[[], bool] | None = None,
 ) -> Resolved:
     """Resolve a profile name (None: $COURSE_PROFILE, else 'auto') to a Profile.
 
     'auto' gives 'fast' when the ImageNet weights (VGG16's by default) and the dataset are
-    present or downloadable, else 'smoke'. The two checks can be replaced (``runs.start``
-    passes its backbone's and dataset's, tests pass their own).
+    present or downloadable ('binder' instead on Binder: ``env.is_binder()``), else 'smoke'.
+    The checks can be replaced (``runs.start`` passes its backbone's and dataset's, tests
+    pass their own).
     """
     requested = (name or os.environ.get(ENV_VAR) or "auto").strip().lower()
     if requested != "auto":
@@ -166,13 +183,20 @@ def resolve(
 
     weights_ready = weights_ready or _pretrained_ready
     dataset_ready = dataset_ready or _dataset_ready
-    fast = PROFILES["fast"]
+    if on_binder is None:
+        from .env import is_binder as on_binder
+    binder = on_binder()
+    fast = PROFILES["binder" if binder else "fast"]
     missing = []
     if not weights_ready():
         missing.append(weights_label)
     if not dataset_ready(fast.dataset):
         missing.append(f"the {fast.dataset!r} dataset")
     if not missing:
+        if binder:
+            return Resolved(fast, "auto", "pretrained weights and data are available; on Binder (BINDER_* "
+                            "variables set), whose kernels are killed above 2 GB of memory, so the binder "
+                            "profile: fast's images in smaller batches, measured within 2 GB")
         return Resolved(fast, "auto", "pretrained weights and data are available")
     return Resolved(
         PROFILES["smoke"],

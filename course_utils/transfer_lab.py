@@ -19,6 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from . import threads
 from .losses import softmax
 
 FACTORS = 4  # K hidden factors
@@ -118,6 +119,7 @@ class World:
 
 
 @functools.lru_cache(maxsize=16)
+@threads.small_problem  # 64-wide matrices: one BLAS thread is fastest, and immune to a busy machine
 def world(seed: int, pretrain_steps: int = 300) -> World:
     """Build the source task of `seed` and pretrain a network on it (cached per seed)."""
     rng = np.random.default_rng(seed)
@@ -153,6 +155,7 @@ class Point:
         return self.transfer - self.scratch
 
 
+@threads.small_problem
 def run_point(seed: int, labels_per_class: int, similarity: float = 1.0, steps: int = 150) -> Point:
     """Test accuracy of transfer and scratch for one seed, label count and similarity."""
     w = world(seed)
@@ -190,6 +193,7 @@ class Sweep:
         return "\n".join(lines)
 
 
+@threads.small_problem
 def _sweep(name, values, seeds, point) -> Sweep:
     results = [[point(s, v) for v in values] for s in seeds]
     transfer = np.array([[p.transfer for p in row] for row in results])

@@ -118,5 +118,27 @@ def test_colab_and_binder_detection(monkeypatch):
     assert not env.is_colab()
     monkeypatch.setitem(sys.modules, "google.colab", types.ModuleType("google.colab"))
     assert env.is_colab()
+    for key in env.BINDER_VARIABLES:
+        monkeypatch.delenv(key, raising=False)
+    monkeypatch.setenv("JUPYTERHUB_USER", "someone")  # any JupyterHub sets it: not Binder
+    assert not env.is_binder()
     monkeypatch.setenv("BINDER_LAUNCH_HOST", "https://mybinder.org/")
     assert env.is_binder()
+
+
+@pytest.mark.parametrize("variable", ["BINDER_REPO_URL", "BINDER_REF_URL", "BINDER_REQUEST",
+                                      "BINDER_PERSISTENT_REQUEST"])
+def test_binder_detected_from_any_variable_binderhub_sets(monkeypatch, variable):
+    for key in env.BINDER_VARIABLES:
+        monkeypatch.delenv(key, raising=False)
+    monkeypatch.setenv(variable, "")
+    assert not env.is_binder(), "an empty variable is not Binder"
+    monkeypatch.setenv(variable, "v2/gh/tl-course/transfer-learning-keras/main")
+    assert env.is_binder() and env.describe()["binder"]
+
+
+def test_memory_limit_from_jupyterhub(monkeypatch):
+    monkeypatch.setenv("MEM_LIMIT", str(2 * 1024**3))
+    assert env.memory_limit_gb() == 2.0
+    monkeypatch.delenv("MEM_LIMIT")
+    assert env.memory_limit_gb() is None

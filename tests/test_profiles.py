@@ -54,3 +54,40 @@ def test_auto_offline_with_nothing_on_disk_is_smoke(data_home, monkeypatch):
     monkeypatch.delenv("COURSE_PROFILE")
     resolved = profiles.resolve()
     assert resolved.requested == "auto" and resolved.name == "smoke"
+
+
+@pytest.fixture
+def not_binder(monkeypatch):
+    from course_utils import env
+
+    for key in env.BINDER_VARIABLES:
+        monkeypatch.delenv(key, raising=False)
+    return monkeypatch
+
+
+@pytest.mark.parametrize("variable,value", [
+    ("BINDER_LAUNCH_HOST", "https://mybinder.org/"),
+    ("BINDER_REPO_URL", "https://github.com/tl-course/transfer-learning-keras"),
+    ("BINDER_REF_URL", "https://github.com/tl-course/transfer-learning-keras/tree/0123abc"),
+])
+def test_auto_on_binder_picks_the_binder_profile_and_says_why(not_binder, variable, value):
+    ready = dict(weights_ready=lambda: True, dataset_ready=lambda n: True)
+    assert profiles.resolve("auto", **ready).name == "fast"  # not on Binder
+    not_binder.setenv(variable, value)
+    resolved = profiles.resolve("auto", **ready)
+    assert resolved.name == "binder" and resolved.meaningful
+    assert "Binder" in resolved.banner() and "2 GB" in resolved.banner()
+    assert profiles.resolve("fast", **ready).name == "fast"  # a profile asked for by name is kept
+
+
+def test_auto_on_binder_without_the_downloads_is_smoke(not_binder):
+    not_binder.setenv("BINDER_LAUNCH_HOST", "https://mybinder.org/")
+    resolved = profiles.resolve("auto", weights_ready=lambda: False, dataset_ready=lambda n: True)
+    assert resolved.name == "smoke"
+
+
+def test_the_binder_profile_is_fast_in_smaller_batches():
+    fast, binder = profiles.get("fast"), profiles.get("binder")
+    assert binder.batch_size < fast.batch_size and binder.weights == "imagenet"
+    same = ("image_size", "images_per_class", "eval_images_per_class", "epochs", "fine_tune_epochs", "dataset")
+    assert all(getattr(binder, k) == getattr(fast, k) for k in same)

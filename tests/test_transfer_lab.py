@@ -43,3 +43,33 @@ def test_l2_sp_keeps_weights_closer_to_w0_as_lambda_grows():
     free, anchored = tl.l2_sp_finetune(0, 0.0, epochs=60), tl.l2_sp_finetune(0, 1.0, epochs=60)
     assert anchored.distance < free.distance / 5
     assert anchored.train_loss > free.train_loss
+
+
+def _blas_threads():
+    from threadpoolctl import threadpool_info
+
+    return [i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas"]
+
+
+def test_small_problem_limits_blas_to_one_thread_and_restores_it():
+    from course_utils import threads
+
+    before = _blas_threads()
+    assert before, "NumPy's BLAS is not visible to threadpoolctl"
+    inside = threads.small_problem(_blas_threads)()
+    assert inside == [threads.SMALL_PROBLEM_THREADS] * len(before)
+    assert _blas_threads() == before
+
+
+def test_the_experiment_runs_with_one_blas_thread(monkeypatch):
+    seen = []
+    original = tl.target_task
+
+    def spy(*args, **kwargs):
+        seen.append(_blas_threads())
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(tl, "target_task", spy)
+    tl.run_point(0, 2, 1.0)
+    tl.sweep_labels([2], [0])
+    assert len(seen) == 2 and all(t and set(t) == {1} for t in seen)
