@@ -7,7 +7,8 @@
 PYTHON  ?= python3
 VENV    ?= .venv
 PROFILE ?= auto
-BACKBONE ?= vgg16
+BACKBONE ?=
+FETCHED  := $(or $(BACKBONE),vgg16)
 BIN     := $(VENV)/bin
 PY      := $(BIN)/python
 STAMP   := $(VENV)/.installed
@@ -19,7 +20,7 @@ BROWSER_STAMP := $(VENV)/.browser-installed
 .PHONY: course test test-browser chromium fetch kit lab setup clean-outputs help
 
 help:
-	@echo "make course   run every notebook headless into outputs/ (PROFILE=auto|smoke|fast|full, BACKBONE=vgg16|...)"
+	@echo "make course   run every notebook headless into outputs/ (PROFILE=auto|smoke|fast|binder|full, BACKBONE=vgg16|...; empty: the profile's)"
 	@echo "make test     unit tests + every notebook through papermill and nbval"
 	@echo "make test-browser  every notebook in JupyterLab in headless Chromium (installs Playwright; Chromium via apt-get as root)"
 	@echo "make fetch    download ImageNet weights (BACKBONE=...) and cats_vs_dogs once (needs internet)"
@@ -35,7 +36,7 @@ $(STAMP): requirements.txt pyproject.toml
 setup: $(STAMP)
 
 course: $(STAMP)
-	$(PY) -m course_utils.run_course --profile $(PROFILE) --backbone $(BACKBONE)
+	$(PY) -m course_utils.run_course --profile $(PROFILE) --backbone "$(BACKBONE)"
 
 test: $(STAMP)
 	$(PY) -m pytest
@@ -57,11 +58,11 @@ test-browser: $(BROWSER_STAMP) chromium
 	$(PY) -m pytest tests/browser -m browser -p no:cacheprovider
 
 fetch: $(STAMP)
-	$(PY) -m course_utils.fetch --backbones $(BACKBONE)
+	$(PY) -m course_utils.fetch --backbones $(FETCHED)
 
 KIT ?= kit
 kit: $(STAMP)
-	$(PY) -m course_utils.kit build $(KIT) --wheels --backbones $(BACKBONE)
+	$(PY) -m course_utils.kit build $(KIT) --wheels --backbones $(FETCHED)
 
 lab: $(STAMP)
 	$(BIN)/jupyter lab notebooks/

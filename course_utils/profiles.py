@@ -29,8 +29,12 @@ class Profile:
     batch_size: int
     repeats: int  # independent seeds for mean ± std
     dataset: str  # default dataset of this profile
-    weights: str | None  # default VGG16 weights: "imagenet" or None (random)
+    weights: str | None  # default weights: "imagenet" or None (random)
     description: str
+    # The backbone a notebook gets when its BACKBONE is empty. MobileNet (alpha 0.25) where memory
+    # is tight: VGG16's fine-tuning runs in 04 and 05 take a kernel past 2 GB (Binder's limit;
+    # benchmarks/results/notebook_memory_*), and smoke's numbers mean nothing with any backbone.
+    backbone: str = "vgg16"
 
     def as_dict(self) -> dict:
         """The profile as a plain dict (for reports and results files)."""
@@ -50,6 +54,7 @@ PROFILES: dict[str, Profile] = {
         dataset="shapes",
         weights=None,
         description="CI check: tiny, offline, random weights; numbers are not meaningful",
+        backbone="mobilenet_0.25",
     ),
     "fast": Profile(
         name="fast",
@@ -77,6 +82,7 @@ PROFILES: dict[str, Profile] = {
         weights="imagenet",
         description="mybinder.org: fast's images and epochs in smaller batches, every notebook within "
                     "Binder's 2 GB of memory (measured: README, 'Binder')",
+        backbone="mobilenet_0.25",
     ),
     "full": Profile(
         name="full",
@@ -158,6 +164,20 @@ def _dataset_ready(name: str) -> bool:
     from . import data
 
     return data.availability(name).available
+
+
+def first_choice(name: str | None = None, on_binder: Callable[[], bool] | None = None) -> Profile:
+    """The profile `name` asks for; for 'auto', the one it tries first (binder on Binder, else fast).
+
+    ``runs.start`` takes its default backbone from it, before knowing whether that backbone's
+    weights can be had (auto falls back to smoke, with the same backbone, when they cannot).
+    """
+    requested = (name or os.environ.get(ENV_VAR) or "auto").strip().lower()
+    if requested != "auto":
+        return get(requested)
+    if on_binder is None:
+        from .env import is_binder as on_binder
+    return PROFILES["binder" if on_binder() else "fast"]
 
 
 def resolve(

@@ -73,7 +73,7 @@ def _main(argv: list[str] | None) -> int:
     parser.add_argument("--profile", default=None, help=f"one of {', '.join(profiles.names())}")
     parser.add_argument("--notebooks", type=Path, default=None, help="folder of notebooks")
     parser.add_argument("--output", type=Path, default=None, help="outputs folder")
-    parser.add_argument("--backbone", default="", help="BACKBONE of notebooks 03-05 (default vgg16)")
+    parser.add_argument("--backbone", default="", help="BACKBONE of notebooks 03-05 (default: the profile's, vgg16 in fast and full)")
     parser.add_argument("--data-folder", default="", help="DATA_FOLDER: your folder of class sub-folders")
     parser.add_argument("--no-progress", action="store_true", help="no per-cell progress bar")
     args = parser.parse_args(argv)
@@ -82,7 +82,7 @@ def _main(argv: list[str] | None) -> int:
     nb_dir = args.notebooks or root / "notebooks"
     out_dir = args.output or paths.outputs_dir()
     os.environ["COURSE_OUTPUT_DIR"] = str(out_dir.resolve())  # notebooks write their files here
-    net = backbones.get(args.backbone)
+    net = backbones.get(args.backbone or profiles.first_choice(args.profile).backbone)
     resolved = profiles.resolve(
         args.profile, weights_ready=lambda: backbones.locate(net).source != "unavailable",
         dataset_ready=(lambda _: Path(args.data_folder).expanduser().is_dir()) if args.data_folder else None,

@@ -188,11 +188,12 @@ def start(notebook: str, profile: str | None = None, *, backbone: str = "", data
     """Resolve and load everything a notebook run uses; print its banner; return the Run.
 
     profile: 'auto' (default: $COURSE_PROFILE, else auto), 'smoke', 'fast' or 'full'.
-    backbone: a name of ``backbones.REGISTRY`` (default vgg16). dataset: a registered
+    backbone: a name of ``backbones.REGISTRY``; empty: the profile's (``Profile.backbone``: VGG16
+    in fast and full, MobileNet alpha 0.25 in smoke and binder). dataset: a registered
     dataset (default: the profile's). folder: your folder of class sub-folders (wins over
     dataset). weights: '' (the profile's), 'imagenet', 'random' or a weight file's path.
     """
-    b = backbones.get(backbone)
+    b = backbones.get(backbone or profiles.first_choice(profile).backbone)
     asked = (weights or "").strip()
     if asked not in ("", "imagenet", "random") and not Path(asked).expanduser().is_file():
         raise FileNotFoundError(f"WEIGHTS={asked!r}: no such file. Use 'imagenet', 'random', '' or a path.")

@@ -101,3 +101,19 @@ def test_notebook_writes_out_the_keras_calls_it_teaches(number):
     missing = [pattern for pattern in TAUGHT[number] if not re.search(pattern, code)]
     assert not missing, f"{path.name} never shows: {missing}"
     assert not re.search(r"\blr\s*=", code) and "ImageDataGenerator" not in code
+
+
+VGG16_PATH = [p for p in NOTEBOOKS if p.name[:2] in ("03", "04", "05")]
+
+
+@pytest.mark.parametrize("path", VGG16_PATH, ids=[p.stem for p in VGG16_PATH])
+def test_notebook_runs_with_vgg16_the_fast_profile_backbone(path, tmp_path):
+    """smoke's own backbone is MobileNet (memory: README, 'Binder'); fast and full use VGG16, so
+    the notebooks that build and fine-tune it run with it here too, in smoke's sizes."""
+    out = tmp_path / path.name
+    pm.execute_notebook(str(path), str(out), parameters={"PROFILE": "smoke", "BACKBONE": "vgg16"},
+                        cwd=str(path.parent), kernel_name="python3", progress_bar=False)
+    executed = json.loads(out.read_text())
+    assert not [o for c in executed["cells"] for o in c.get("outputs", []) if o.get("output_type") == "error"]
+    text = "".join("".join(o.get("text", "")) for c in executed["cells"] for o in c.get("outputs", []))
+    assert "VGG16" in text and "MobileNet" not in text.split("\n\n")[0], "the run says it uses VGG16"
