@@ -20,7 +20,7 @@ def main(path: str) -> int:
             print(f"  {row['backbone']:<16} {row['params']:>11,} params  {row['extract_images_per_second']:8.1f} img/s "
                   f"extraction  {row['train_step_images_per_second']:7.1f} img/s training step  accuracy {acc}")
         for method, points in run.get("few_shot", {}).items():  # notebook 07: labels per class -> accuracies
-            curve = ", ".join(f"{k}: {statistics.mean(v):.3f} ± {statistics.pstdev(v):.3f}"
+            curve = ", ".join(f"{k}: {statistics.mean(v):.3f} ± {(statistics.stdev(v) if len(v) > 1 else 0.0):.3f}"
                               for k, v in sorted(points.items(), key=lambda kv: int(kv[0])))
             print(f"  few-shot, {method}: {curve}")
         for c in run["claims"]:
