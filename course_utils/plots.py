@@ -215,7 +215,8 @@ def filters_grid(kernel, ncols: int = 16):
     n = kernel.shape[-1]
     ncols = min(ncols, n)
     nrows = int(np.ceil(n / ncols))
-    fig, axes = plt.subplots(nrows, ncols, figsize=(ncols * 0.6, nrows * 0.6), squeeze=False)
+    # Room for the title above the rows: MobileNet 0.25 has 8 filters, one short row.
+    fig, axes = plt.subplots(nrows, ncols, figsize=(max(ncols * 0.6, 4.0), nrows * 0.6 + 0.5), squeeze=False)
     for i, ax in enumerate(axes.flat):
         ax.axis("off")
         if i < n:

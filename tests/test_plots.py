@@ -56,3 +56,18 @@ def test_bad_inputs_are_clear_errors():
         plots.plot_history({})
     with pytest.raises(ValueError):
         plots.image_grid(np.zeros((0, 4, 4, 3)))
+
+
+@pytest.mark.parametrize("n", [8, 64])
+def test_filters_grid_lays_out_one_short_row_without_a_warning(n):
+    """MobileNet 0.25 has 8 first-layer filters: a one-row grid once left no room for its title,
+    and tight_layout's warning was a red stderr box in JupyterLab (the browser tier saw it)."""
+    import warnings
+
+    import matplotlib.pyplot as plt
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        fig = plots.filters_grid(np.random.default_rng(0).random((3, 3, 3, n)))
+    assert len([ax for ax in fig.axes if ax.images]) == n
+    plt.close(fig)
