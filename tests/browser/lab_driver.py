@@ -9,6 +9,7 @@ driven by Playwright's Python package (``executable_path``; Playwright downloads
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import re
@@ -17,6 +18,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from pathlib import Path
@@ -195,6 +197,19 @@ def output_state(view) -> dict:
             "errors": stderr_boxes(out) if out.count() else []}
 
 
+_uploads = itertools.count(1)
+
+
+def _an_image() -> str:
+    """A new small PNG (its own name and colour) for a FileUpload widget to receive."""
+    from PIL import Image
+
+    n = next(_uploads)
+    path = Path(tempfile.gettempdir()) / f"browser-tier-upload-{os.getpid()}-{n}.png"
+    Image.new("RGB", (64, 48), ((40 * n) % 256, 120, 200)).save(path)
+    return str(path)
+
+
 def interact(page, view, timeout_ms: float) -> dict:
     """Move the first slider one step and click the button, if the widget has them.
 
@@ -207,7 +222,12 @@ def interact(page, view, timeout_ms: float) -> dict:
         now = handle.get_attribute("aria-valuenow")
         page.keyboard.press("ArrowLeft" if now == handle.get_attribute("aria-valuemax") else "ArrowRight")
     button = view.locator("button.jupyter-button")
-    if button.count():
+    upload = view.locator(".widget-upload")  # a FileUpload: its button opens a file chooser
+    if upload.count():
+        with page.expect_file_chooser(timeout=timeout_ms) as chooser:
+            upload.first.click()
+        chooser.value.set_files(_an_image())  # the file a learner would pick
+    elif button.count():
         button.first.click()
     deadline = time.monotonic() + timeout_ms / 1000
     state = before

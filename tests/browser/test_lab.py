@@ -34,6 +34,7 @@ SHOTS = ROOT / "outputs" / "browser"
 _only = [p for p in os.environ.get("COURSE_BROWSER_NOTEBOOKS", "").split(",") if p]
 SELECTED = [p for p in NOTEBOOKS if not _only or any(p.name.startswith(o) for o in _only)]
 TIMES: dict[str, float] = {}
+UNDRIVEN: list[str] = []  # widgets drawn but not interacted with (printed at the end)
 
 
 @pytest.fixture(scope="module")
@@ -60,6 +61,8 @@ def report_times():
     if TIMES:
         print("\nbrowser tier, seconds per notebook: "
               + ", ".join(f"{k} {v:.0f}" for k, v in TIMES.items()))
+    if UNDRIVEN:
+        print("drawn but not driven: " + ", ".join(UNDRIVEN))
 
 
 @pytest.mark.parametrize("path", SELECTED, ids=[p.stem for p in SELECTED])
