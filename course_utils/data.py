@@ -205,6 +205,8 @@ def load(
     if profile is not None:
         kwargs.setdefault("images_per_class", profile.images_per_class)
         kwargs.setdefault("eval_images_per_class", profile.eval_images_per_class)
+        for key in ("val_images", "test_images", "val_fraction", "test_fraction"):
+            kwargs.setdefault(key, getattr(profile, key))
     if name == "folder":
         if path is None:
             raise ValueError("load('folder') needs path=, the folder of class sub-folders.")

@@ -10,35 +10,73 @@ numbers are then not meaningful.
 from __future__ import annotations
 
 import os
-from dataclasses import asdict, dataclass, replace
-from typing import Callable
+from dataclasses import asdict, dataclass, field, replace
+from typing import Callable, Mapping
+
+from . import sizes
 
 ENV_VAR = "COURSE_PROFILE"
 
 
 @dataclass(frozen=True)
 class Profile:
-    """How big a run is. ``None`` for a count means 'all available'."""
+    """How big a run is. ``None`` for a count means 'all available'.
+
+    ``image_size`` and ``images_per_class`` are those of ``backbone``; ``for_backbone`` gives the
+    same profile sized for another backbone (``sizes``: measured per backbone, see ``sizes.py``).
+    """
 
     name: str
-    image_size: int  # square side in pixels fed to VGG16
-    images_per_class: int | None  # training images per class
-    eval_images_per_class: int | None  # validation and test images per class (each)
+    image_size: int  # square side in pixels fed to the backbone
+    images_per_class: int | None  # training images per class (a cap: fewer when the data has fewer)
+    eval_images_per_class: int | None  # a cap on the validation and test images per class (each)
     epochs: int  # epochs for training a head
     fine_tune_epochs: int  # epochs for fine-tuning
     batch_size: int
-    repeats: int  # independent seeds for mean ± std
+    repeats: int  # independent seeds for mean ± standard deviation
     dataset: str  # default dataset of this profile
     weights: str | None  # default weights: "imagenet" or None (random)
     description: str
-    # The backbone a notebook gets when its BACKBONE is empty. MobileNet (alpha 0.25) where memory
-    # is tight: VGG16's fine-tuning runs in 04 and 05 take a kernel past 2 GB (Binder's limit;
-    # benchmarks/results/notebook_memory_*), and smoke's numbers mean nothing with any backbone.
+    # The backbone a notebook gets when its BACKBONE is empty.
     backbone: str = "vgg16"
+    # Validation and test images wanted in all (split evenly over the classes), and the largest share
+    # of a class either may take: a test split large enough to decide a comparison (README, "Profiles").
+    val_images: int | None = None
+    test_images: int | None = None
+    val_fraction: float = 0.2
+    test_fraction: float = 0.2
+    # backbone -> (image side, training images per class, why): measured per backbone (sizes.py).
+    sizes: Mapping[str, tuple[int, int | None, str]] = field(default_factory=dict)
+    why: str = ""  # why these sizes, for a profile not sized per backbone
 
     def as_dict(self) -> dict:
         """The profile as a plain dict (for reports and results files)."""
         return asdict(self)
+
+    def for_backbone(self, name: str) -> "Profile":
+        """This profile sized for backbone `name` (its image size and training images)."""
+        if name not in self.sizes:
+            return replace(self, backbone=name)
+        px, cap, _ = self.sizes[name]
+        return replace(self, backbone=name, image_size=px, images_per_class=cap)
+
+    def reason(self, name: str | None = None) -> str:
+        """Why this profile uses its image size and training images for backbone `name`."""
+        name = name or self.backbone
+        return self.sizes[name][2] if name in self.sizes else self.why
+
+
+def _cpu_profile(name: str, *, batch_size: int, description: str, backbone: str | None = None) -> Profile:
+    """A profile sized from the build machine's cost table (``sizes.py``, ``benchmarks/derive_profiles.py``)."""
+    table = sizes.SIZES["fast"]  # binder: fast's sizes (its memory is what differs)
+    default = backbone or sizes.DEFAULT_BACKBONE["fast"]
+    px, cap, _ = table[default]
+    return Profile(
+        name=name, image_size=px, images_per_class=cap, eval_images_per_class=None,
+        epochs=sizes.EPOCHS, fine_tune_epochs=sizes.FINE_TUNE_EPOCHS, batch_size=batch_size, repeats=2,
+        dataset="cats_vs_dogs", weights="imagenet", description=description, backbone=default,
+        val_images=sizes.VAL_IMAGES, test_images=sizes.TEST_IMAGES, val_fraction=sizes.VAL_FRACTION,
+        test_fraction=sizes.TEST_FRACTION, sizes=dict(table))
 
 
 PROFILES: dict[str, Profile] = {
@@ -54,24 +92,23 @@ PROFILES: dict[str, Profile] = {
         dataset="shapes",
         weights=None,
         description="CI check: tiny, offline, random weights; numbers are not meaningful",
+        # MobileNet alpha 0.25: the lightest backbone; smoke's numbers mean nothing with any backbone.
         backbone="mobilenet_0.25",
+        why="a check that the code runs: 32 px and 8 training images per class for every backbone",
     ),
-    "fast": Profile(
-        name="fast",
-        image_size=96,
-        images_per_class=100,
-        eval_images_per_class=50,
-        epochs=5,
-        fine_tune_epochs=3,
-        batch_size=32,
-        repeats=2,
-        dataset="cats_vs_dogs",
-        weights="imagenet",
-        description="2-core CPU laptop: the whole course in minutes, real but small numbers",
-    ),
+    # A 2-core CPU laptop: sizes per backbone from the measured cost table, the default backbone the
+    # best published ImageNet accuracy that runs at its native size within the budget.
+    "fast": _cpu_profile("fast", batch_size=32,
+                         description="2-core CPU laptop: the whole course in minutes, at the sizes the "
+                                     "measured cost table allows"),
+    # Binder: fast's sizes in smaller batches, with the 2 MB MobileNet alpha 0.25 (every notebook measured
+    # within Binder's 2 GB of memory: README, 'Binder').
+    "binder": _cpu_profile("binder", batch_size=16, backbone="mobilenet_0.25",
+                           description="mybinder.org: fast's sizes in smaller batches, every notebook within "
+                                       "Binder's 2 GB of memory (measured: README, 'Binder')"),
     "full": Profile(
         name="full",
-        image_size=160,
+        image_size=224,
         images_per_class=None,
         eval_images_per_class=None,
         epochs=15,
@@ -80,21 +117,10 @@ PROFILES: dict[str, Profile] = {
         repeats=3,
         dataset="cats_vs_dogs",
         weights="imagenet",
-        description="GPU: every image, the real numbers",
+        description="GPU: every image at the native 224 px, the real numbers",
+        why="a GPU: every backbone at its native 224 px on every image",
     ),
 }
-# Binder: fast's images and epochs, in smaller batches and with a smaller backbone, derived from
-# fast so that the two cannot drift apart.
-PROFILES["binder"] = replace(
-    PROFILES["fast"],
-    name="binder",
-    batch_size=16,
-    backbone="mobilenet_0.25",
-    description="mybinder.org: fast's images and epochs in smaller batches, every notebook within "
-                "Binder's 2 GB of memory (measured: README, 'Binder')",
-)
-PROFILES = {name: PROFILES[name] for name in ("smoke", "fast", "binder", "full")}  # listed small to large
-
 
 class UnknownProfileError(ValueError):
     """Raised for a profile name that is neither a profile nor 'auto'."""
@@ -153,7 +179,7 @@ def get(name: str) -> Profile:
 def _pretrained_ready() -> bool:
     from . import backbones
 
-    return backbones.locate(backbones.DEFAULT).source != "unavailable"
+    return backbones.locate(PROFILES["fast"].backbone).source != "unavailable"
 
 
 def _dataset_ready(name: str) -> bool:
@@ -181,12 +207,12 @@ def resolve(
     *,
     weights_ready: Callable[[], bool] | None = None,
     dataset_ready: Callable[[str], bool] | None = None,
-    weights_label: str = "VGG16 ImageNet weights",
+    weights_label: str | None = None,
     on_binder: Callable[[], bool] | None = None,
 ) -> Resolved:
     """Resolve a profile name (None: $COURSE_PROFILE, else 'auto') to a Profile.
 
-    'auto' gives 'fast' when the ImageNet weights (VGG16's by default) and the dataset are
+    'auto' gives 'fast' when the ImageNet weights (fast's default backbone's) and the dataset are
     present or downloadable ('binder' instead on Binder: ``env.is_binder()``), else 'smoke'.
     The checks can be replaced (``runs.start`` passes its backbone's and dataset's, tests
     pass their own).
@@ -198,6 +224,10 @@ def resolve(
         return Resolved(profile, requested, f"{profile.description} ({source})")
 
     weights_ready = weights_ready or _pretrained_ready
+    if weights_label is None:
+        from . import backbones
+
+        weights_label = f"{backbones.get(PROFILES['fast'].backbone).title} ImageNet weights"
     dataset_ready = dataset_ready or _dataset_ready
     if on_binder is None:
         from .env import is_binder as on_binder

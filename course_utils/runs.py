@@ -12,6 +12,7 @@ match, and says which models it loaded or retrained, and why.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import hashlib
 import json
@@ -74,7 +75,7 @@ class Run:
             f"backbone: {self.backbone.title}; weights: {self.weights.describe()}",
             f"data: {where[self.data_origin]}, {self.data.num_classes} classes, "
             f"{len(self.data.train)} train / {len(self.data.val)} val / {len(self.data.test)} test images, "
-            f"{self.image_size}×{self.image_size} px; seed {self.seed}",
+            f"{self.image_size}×{self.image_size} px ({self.profile.reason()}); seed {self.seed}",
         ]
         if not self.pretrained:
             lines.append("*** Random weights: every number below checks that the code runs; none of them "
@@ -83,10 +84,10 @@ class Run:
             lines.append("Pretrained weights on synthetic shapes: the numbers are real, but about shapes, "
                          "not photos.")
         else:
-            small = self.profile.images_per_class
-            lines.append("Pretrained weights on real photos: the numbers below are results"
-                         + (f" of a small run ({small} training images per class): expect spread between "
-                            "seeds; claims are judged against it." if small else "."))
+            n_test = len(self.data.test)
+            lines.append(f"Pretrained weights on real photos: the numbers below are results. Comparisons are "
+                         f"judged on {n_test} test images: a single accuracy there is known to about "
+                         f"±{2 * (0.25 / max(n_test, 1)) ** 0.5:.2f} at worst (twice its standard error at 50 %).")
         return "\n".join(lines)
 
     # ------------------------------------------------------------------ data
@@ -163,11 +164,11 @@ class Run:
         return True, f"{path.name} was made with this run's data, split, backbone and weights"
 
     # ------------------------------------------------------------------ claims
-    def claim(self, claim: str, a, b, *, kind: str = "beats", n: int | None = None,
+    def claim(self, claim: str, a, b, *, kind: str = "beats", within: float | None = None, n: int | None = None,
               names: tuple[str, str] = ("A", "B"), pretrained: bool | None = None) -> claims.Claim:
         """Record a claim judged on this run's numbers (see ``claims.compare``)."""
-        return claims.compare(self.notebook, claim, a, b, kind=kind, n=n, names=names, run=self.describe(),
-                              pretrained=self.pretrained if pretrained is None else pretrained)
+        return claims.compare(self.notebook, claim, a, b, kind=kind, within=within, n=n, names=names,
+                              run=self.describe(), pretrained=self.pretrained if pretrained is None else pretrained)
 
 
 def file_id(path: Path) -> str:
@@ -208,6 +209,8 @@ def start(notebook: str, profile: str | None = None, *, backbone: str = "", data
 
     resolved = profiles.resolve(profile, weights_ready=weights_ready, dataset_ready=dataset_ready,
                                 weights_label=f"{b.title} ImageNet weights")
+    # The profile sized for this backbone: its image size and training images (README, "Profiles").
+    resolved = dataclasses.replace(resolved, profile=resolved.profile.for_backbone(b.name))
     env.setup(seed=seed)
     if asked == "":
         asked = "imagenet" if resolved.profile.weights else "random"

@@ -169,12 +169,21 @@ def _class_problems(cname: str, taken: dict[str, tuple[int, int, list]], n_base:
     return []
 
 
+def _cap(per_class: int | None, total: int | None, classes: int) -> int | None:
+    """The per-class cap of a validation or test split: the smaller of the two asked for."""
+    from_total = None if total is None else -(-total // classes)  # ceil: at least `total` in all
+    given = [c for c in (per_class, from_total) if c is not None]
+    return min(given) if given else None
+
+
 def load_folder(
     root: Path | str,
     *,
     name: str | None = None,
     images_per_class: int | None = None,
     eval_images_per_class: int | None = None,
+    val_images: int | None = None,
+    test_images: int | None = None,
     val_fraction: float = DEFAULT_VAL_FRACTION,
     test_fraction: float = DEFAULT_TEST_FRACTION,
     seed: int = 0,
@@ -186,13 +195,18 @@ def load_folder(
     training files (val_fraction, test_fraction of each class). The same files and seed
     always give the same splits, and no file is in two splits. `images_per_class` caps the
     training split and `eval_images_per_class` the validation and test splits, per class.
+    `val_images` and `test_images` ask for that many images in all, split evenly over the
+    classes; a carved split takes at most its fraction of a class, and what it does not take
+    stays in the training split.
     """
     root = Path(root)
     scan = scan_folder(root, split_dirs)
     report = scan.report
     if not 0 <= val_fraction < 1 or not 0 <= test_fraction < 1 or val_fraction + test_fraction >= 1:
         raise ValueError("val_fraction and test_fraction must be in [0, 1) and sum to less than 1.")
-    caps = {"train": images_per_class, "val": eval_images_per_class, "test": eval_images_per_class}
+    k = max(1, len(scan.classes))
+    caps = {"train": images_per_class, "val": _cap(eval_images_per_class, val_images, k),
+            "test": _cap(eval_images_per_class, test_images, k)}
     fractions = {"val": val_fraction, "test": test_fraction}
     base_role = "train" if "train" in scan.files else "all"
     carve = [s for s in ("test", "val") if s not in scan.files]
@@ -207,6 +221,8 @@ def load_folder(
         for s in carve:
             # At least one file for each carved split, as long as one is left to train on.
             n = max(1, round(len(base) * fractions[s])) if len(base) > len(carve) else 0
+            if caps[s] is not None:
+                n = min(n, max(1, caps[s]))
             pools[s] = base[start: start + n]
             start += n
         pools["train"] = base[start:]
