@@ -1,16 +1,26 @@
 """Learning claims ("feature extraction beats scratch") checked on the numbers of the run.
 
-A claim compares two methods' accuracies. The **spread** is twice the standard error of
-their difference: each method's error combines the variation between repeats (sample
-standard deviation / √repeats) and the sampling noise of an accuracy measured on `n` test
-images (√(p(1−p)/n): the same images in every repeat, so that part does not shrink). "A
-beats B" **holds** only when the margin is larger than the spread, is **inconclusive** within
-it, and **does not hold** beyond it the other way. "A is at least as good as B" is a
-non-inferiority claim: it holds unless A is worse than B by more than the spread. A claim with
-no way to measure its noise (one run, no image count) is refused. A claim about what pretrained weights
-achieve is **not checked** when the model evaluated has random weights: those numbers say
-nothing about transfer. Every verdict is appended to outputs/claims.json, with the profile,
-backbone and dataset of the run, so the whole-course run (and the real test tier) counts them.
+A claim compares two methods. Each side is given as accuracies (one, or one per repeat, with
+`n`, the test images they were measured on) or, better, as **per-image correctness** (a boolean
+array per repeat: which test images the model got right). The **resolution** of the comparison
+is twice the standard error of the difference of the two accuracies (about a 95 % interval):
+
+- per-image correctness on the same images is *paired*: what counts is how often the two models
+  disagree, not each one's own noise, so a test split of a few hundred images can separate
+  models that agree on most images; the variation between repeats (sample standard deviation,
+  ddof=1, over √repeats) is added for each side;
+- accuracies alone count each side's sampling noise √(p(1−p)/n) and its repeats, as if the two
+  had been measured on different images (a wider, safe interval).
+
+"A beats B" **holds** when the whole interval margin ± resolution is above 0, **does not hold**
+when it is below 0, and is **inconclusive** otherwise ("inconclusive: 49 test images can only
+resolve differences above 0.19"). "A is at least as good as B, within m" states its equivalence
+margin m in advance: it holds when the lower end of the interval is at or above −m, does not
+hold when the upper end is below −m, and is inconclusive in between. A claim with no way to
+measure its noise (one accuracy without an image count) is refused. A claim about what
+pretrained weights achieve is **not checked** when the model evaluated has random weights.
+Every verdict is appended to outputs/claims.json, with the profile, backbone and dataset of the
+run, so the whole-course run (and the real test tier) counts them.
 """
 
 from __future__ import annotations
@@ -35,6 +45,8 @@ class Claim:
     verdict: str  # one of VERDICTS
     detail: str
     run: dict = field(default_factory=dict)  # profile, backbone, dataset
+    margin: float | None = None  # mean of A minus mean of B (None: not checked)
+    resolution: float | None = None  # twice the standard error of that difference
 
     @property
     def checked(self) -> bool:
@@ -46,47 +58,86 @@ class Claim:
 
 @dataclass(frozen=True)
 class Evidence:
-    """Two methods' accuracies, their margin and the spread it is judged against."""
+    """Two methods' accuracies, their difference and the resolution it is judged against."""
 
     mean_a: float
-    std_a: float
+    std_a: float  # sample standard deviation over repeats (ddof=1; 0 for one run)
     mean_b: float
     std_b: float
-    spread: float
+    resolution: float  # twice the standard error of mean_a - mean_b
+    n: int | None = None  # images each accuracy was measured on
+    paired: bool = False  # per-image correctness on the same images
+    repeats: tuple[int, int] = (1, 1)
 
     @property
     def margin(self) -> float:
         return self.mean_a - self.mean_b
 
-
-def _standard_error(values: np.ndarray, n: int | None) -> float:
-    variance = values.var(ddof=1) / len(values) if len(values) > 1 else 0.0
-    if n:
-        p = float(np.clip(values.mean(), 0.0, 1.0))
-        variance += p * (1 - p) / n
-    return math.sqrt(variance)
+    @property
+    def interval(self) -> tuple[float, float]:
+        """margin ± resolution."""
+        return self.margin - self.resolution, self.margin + self.resolution
 
 
-def evidence(a: float | Sequence[float], b: float | Sequence[float], n: int | None = None) -> Evidence:
-    """Means, sample standard deviations and the spread: 2 × the standard error of the difference."""
-    a, b = np.atleast_1d(np.asarray(a, dtype=float)), np.atleast_1d(np.asarray(b, dtype=float))
-    if not n and (len(a) < 2 or len(b) < 2):
+def _sd(values: np.ndarray) -> float:
+    """Sample standard deviation (ddof=1), the one definition of ± in the course; 0 for one value."""
+    return float(values.std(ddof=1)) if len(values) > 1 else 0.0
+
+
+def _as_correct(x) -> np.ndarray | None:
+    """Per-image correctness as a (repeats, n) bool array, or None for accuracies."""
+    arr = np.asarray(x)
+    if arr.dtype != bool:
+        return None
+    return arr.reshape(1, -1) if arr.ndim == 1 else arr
+
+
+def evidence(a, b, n: int | None = None) -> Evidence:
+    """Means, sample standard deviations and the resolution of "A minus B" (see the module docstring).
+
+    `a`, `b`: per-image correctness (bool arrays, (n,) or (repeats, n), the same images on both
+    sides) or accuracies (a float or one per repeat, with `n`).
+    """
+    ca, cb = _as_correct(a), _as_correct(b)
+    if ca is not None and cb is not None:
+        if ca.shape[1] != cb.shape[1]:
+            raise ValueError(f"Paired correctness needs the same test images on both sides: "
+                             f"{ca.shape[1]} vs {cb.shape[1]}.")
+        acc_a, acc_b = ca.mean(1), cb.mean(1)
+        per_image = ca.mean(0) - cb.mean(0)
+        m = len(per_image)
+        variance = (per_image.var(ddof=1) / m if m > 1 else 0.0)
+        variance += _sd(acc_a) ** 2 / len(acc_a) + _sd(acc_b) ** 2 / len(acc_b)
+        return Evidence(float(acc_a.mean()), _sd(acc_a), float(acc_b.mean()), _sd(acc_b),
+                        2 * math.sqrt(variance), m, True, (len(acc_a), len(acc_b)))
+    acc_a = ca.mean(1) if ca is not None else np.atleast_1d(np.asarray(a, dtype=float))
+    acc_b = cb.mean(1) if cb is not None else np.atleast_1d(np.asarray(b, dtype=float))
+    n = n or (ca.shape[1] if ca is not None else cb.shape[1] if cb is not None else None)
+    if not n and (len(acc_a) < 2 or len(acc_b) < 2):
         raise ValueError("A claim on single numbers needs n (the images they were measured on) to "
                          "know their noise; give n, or repeat the runs.")
-    spread = 2 * math.sqrt(_standard_error(a, n) ** 2 + _standard_error(b, n) ** 2)
-    std = lambda v: float(v.std(ddof=1)) if len(v) > 1 else 0.0  # noqa: E731
-    return Evidence(float(a.mean()), std(a), float(b.mean()), std(b), spread)
+
+    def variance(values: np.ndarray) -> float:
+        v = _sd(values) ** 2 / len(values)
+        if n:
+            p = float(np.clip(values.mean(), 0.0, 1.0))
+            v += p * (1 - p) / n
+        return v
+
+    return Evidence(float(acc_a.mean()), _sd(acc_a), float(acc_b.mean()), _sd(acc_b),
+                    2 * math.sqrt(variance(acc_a) + variance(acc_b)), n, False, (len(acc_a), len(acc_b)))
 
 
-def verdict(ev: Evidence, kind: str = "beats") -> str:
-    """'beats': A > B beyond the spread. 'at least': A is not below B by more than the spread."""
+def verdict(ev: Evidence, kind: str = "beats", within: float = 0.0) -> str:
+    """'beats': margin ± resolution above 0. 'at least': its lower end at or above −within."""
+    low, high = ev.interval
     if kind == "beats":
-        if ev.margin > ev.spread:
-            return "holds"
-        return "does not hold" if ev.margin < -ev.spread else "inconclusive"
-    if kind == "at least":
-        return "holds" if ev.margin >= -ev.spread else "does not hold"
-    raise ValueError(f"kind must be 'beats' or 'at least', not {kind!r}")
+        within = 0.0
+    elif kind != "at least":
+        raise ValueError(f"kind must be 'beats' or 'at least', not {kind!r}")
+    if kind == "beats" and low > 0 or kind == "at least" and low >= -within:
+        return "holds"
+    return "does not hold" if high < -within else "inconclusive"
 
 
 def ledger_path() -> Path:
@@ -122,23 +173,34 @@ def load() -> list[Claim]:
 
 
 def compare(notebook: str, claim: str, a, b, *, pretrained: bool, kind: str = "beats",
-            n: int | None = None, names: tuple[str, str] = ("A", "B"), run: dict | None = None) -> Claim:
-    """Judge "A beats B" (or "A is at least as good as B") on accuracies a, b; record it.
+            within: float | None = None, n: int | None = None, names: tuple[str, str] = ("A", "B"),
+            run: dict | None = None) -> Claim:
+    """Judge "A beats B" (or "A is at least as good as B, within `within`") and record it.
 
-    `a`, `b`: one accuracy or one per repeat. `n`: images each accuracy was measured on.
-    `pretrained`: whether the models compared start from pretrained weights (the models
-    actually evaluated); without them the claim is recorded as not checked.
+    `a`, `b`: per-image correctness (bool arrays, one row per repeat) or accuracies (one, or one
+    per repeat, with `n`: the images each was measured on). `within`: the equivalence margin of
+    an "at least" claim, stated in advance (required for it). `pretrained`: whether the models
+    compared start from pretrained weights; without them the claim is recorded as not checked.
     """
+    if kind == "at least" and within is None:
+        raise ValueError("An 'at least as good' claim needs its equivalence margin: within=0.02, say.")
     if not pretrained:
         result = Claim(notebook, claim, "not checked",
                        "random weights: these numbers say nothing about transfer", dict(run or {}))
     else:
         ev = evidence(a, b, n)
-        detail = (f"{names[0]} {ev.mean_a:.3f} ± {ev.std_a:.3f} vs {names[1]} {ev.mean_b:.3f} ± "
-                  f"{ev.std_b:.3f}: margin {ev.margin:+.3f}, spread {ev.spread:.3f}"
-                  + (f" over {len(np.atleast_1d(a))} repeats" if np.ndim(a) else "")
-                  + (f", {n} images" if n else ""))
-        result = Claim(notebook, claim, verdict(ev, kind), detail, dict(run or {}))
+        judged = verdict(ev, kind, within or 0.0)
+        repeats = max(ev.repeats)
+        low, high = ev.interval
+        detail = (f"{names[0]} {ev.mean_a:.3f} ± {ev.std_a:.3f} vs {names[1]} {ev.mean_b:.3f} ± {ev.std_b:.3f}: "
+                  f"difference {ev.margin:+.3f}, resolution {ev.resolution:.3f} (interval {low:+.3f} to {high:+.3f})"
+                  + (f", {'paired, ' if ev.paired else ''}{ev.n} images" if ev.n else "")
+                  + (f", {repeats} repeats" if repeats > 1 else "")
+                  + (f"; equivalence margin {within:.2f}" if kind == "at least" else ""))
+        if judged == "inconclusive":
+            detail += (f"; inconclusive: {ev.n or 'these'} test images can only resolve differences above "
+                       f"{ev.resolution:.2f}" + (f" (the margin is {within:.2f})" if kind == "at least" else ""))
+        result = Claim(notebook, claim, judged, detail, dict(run or {}), round(ev.margin, 4), round(ev.resolution, 4))
     _save(result)
     return result
 

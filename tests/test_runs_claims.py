@@ -77,28 +77,76 @@ def test_auto_offline_falls_back_to_smoke_naming_the_chosen_backbone(home, monke
 # --------------------------------------------------------------------------- claims
 
 
-# spread = 2 * sqrt(SE_a^2 + SE_b^2), SE^2 = sample variance / repeats + p(1 - p) / n
+# resolution = 2 * sqrt(SE_a^2 + SE_b^2), SE^2 = sample variance / repeats + p(1 - p) / n (unpaired accuracies)
 @pytest.mark.parametrize("a, b, kind, n, verdict", [
-    ([0.80, 0.82], [0.60, 0.62], "beats", None, "holds"),  # margin 0.20, spread 0.028
-    ([0.70, 0.90], [0.74, 0.70], "beats", None, "inconclusive"),  # margin 0.08, spread 0.204
+    ([0.80, 0.82], [0.60, 0.62], "beats", None, "holds"),  # margin 0.20, resolution 0.028
+    ([0.70, 0.90], [0.74, 0.70], "beats", None, "inconclusive"),  # margin 0.08, resolution 0.204
     ([0.60, 0.61], [0.80, 0.81], "beats", None, "does not hold"),  # margin -0.20
-    (0.74, 0.70, "beats", 100, "inconclusive"),  # margin 0.04, spread 0.127
-    (0.80, 0.70, "beats", 100, "inconclusive"),  # margin 0.10, spread 0.122
-    (0.90, 0.70, "beats", 100, "holds"),  # margin 0.20, spread 0.110
-    ([0.72, 0.76], [0.74, 0.76], "at least", None, "holds"),  # 0.01 below, spread 0.045
-    ([0.70, 0.72], [0.82, 0.84], "at least", None, "does not hold"),  # 0.12 below, spread 0.028
-    (0.76, 0.80, "at least", 100, "holds"),  # 0.04 below, spread 0.117
-    (0.60, 0.80, "at least", 100, "does not hold"),  # 0.20 below, spread 0.126
+    (0.74, 0.70, "beats", 100, "inconclusive"),  # margin 0.04, resolution 0.127
+    (0.80, 0.70, "beats", 100, "inconclusive"),  # margin 0.10, resolution 0.122
+    (0.90, 0.70, "beats", 100, "holds"),  # margin 0.20, resolution 0.110
+    ([0.80, 0.81], [0.80, 0.80], "at least", None, "holds"),  # +0.005, resolution 0.010: low end -0.005 >= -0.02
+    ([0.72, 0.76], [0.74, 0.76], "at least", None, "inconclusive"),  # -0.01 ± 0.045 straddles -0.02
+    ([0.70, 0.72], [0.82, 0.84], "at least", None, "does not hold"),  # -0.12 ± 0.028: all below -0.02
+    (0.76, 0.80, "at least", 100, "inconclusive"),  # -0.04 ± 0.117: 100 images cannot decide a 0.02 margin
+    (0.60, 0.80, "at least", 100, "does not hold"),  # -0.20 ± 0.126
 ])
-def test_verdicts_follow_margin_and_spread(a, b, kind, n, verdict, home):
-    c = claims.compare("nb", f"claim {a} {b} {kind}", a, b, kind=kind, n=n, pretrained=True, run={"backbone": "x"})
+def test_verdicts_follow_the_interval_difference_plus_minus_resolution(a, b, kind, n, verdict, home):
+    within = 0.02 if kind == "at least" else None
+    c = claims.compare("nb", f"claim {a} {b} {kind}", a, b, kind=kind, within=within, n=n, pretrained=True,
+                       run={"backbone": "x"})
     assert c.verdict == verdict, c.detail
     assert c.run == {"backbone": "x"} and claims.load()[-1] == c
+    assert c.resolution == pytest.approx(claims.evidence(a, b, n).resolution, abs=1e-4)
 
 
-def test_spread_is_twice_the_standard_error_of_the_difference():
-    assert claims.evidence([0.8, 0.8], [0.6, 0.6], n=100).spread == pytest.approx(2 * np.sqrt(0.0016 + 0.0024))
-    assert claims.evidence([0.9, 0.5], [0.6, 0.6]).spread == pytest.approx(0.4)  # sample variance 0.08 / 2
+def test_resolution_is_twice_the_standard_error_of_the_difference():
+    assert claims.evidence([0.8, 0.8], [0.6, 0.6], n=100).resolution == pytest.approx(2 * np.sqrt(0.0016 + 0.0024))
+    assert claims.evidence([0.9, 0.5], [0.6, 0.6]).resolution == pytest.approx(0.4)  # sample variance 0.08 / 2
+
+
+def _nested(right_a: int, right_b: int, n: int = 100) -> tuple[np.ndarray, np.ndarray]:
+    """Per-image correctness where B is right on its first `right_b` images and A on its first `right_a`."""
+    return np.arange(n) < right_a, np.arange(n) < right_b
+
+
+def test_paired_correctness_resolves_what_accuracies_alone_cannot():
+    a, b = _nested(85, 80)  # A right wherever B is, and on 5 more of 100 images
+    paired = claims.evidence(a, b)
+    # per-image differences: five 1s and 95 0s; 2 × their standard error
+    assert paired.paired and paired.n == 100
+    assert paired.resolution == pytest.approx(2 * np.sqrt(np.var([1] * 5 + [0] * 95, ddof=1) / 100))
+    assert claims.verdict(paired) == "holds"
+    unpaired = claims.evidence(0.85, 0.80, n=100)
+    assert unpaired.resolution > 2 * paired.resolution and claims.verdict(unpaired) == "inconclusive"
+
+
+def test_paired_repeats_add_their_variation_between_repeats():
+    a1, b1 = _nested(85, 80)
+    a2, b2 = _nested(95, 80)
+    one = claims.evidence(a1, b1)
+    two = claims.evidence(np.stack([a1, a2]), np.stack([b1, b1]))
+    assert two.repeats == (2, 2) and two.std_a == pytest.approx(np.std([0.85, 0.95], ddof=1))
+    assert two.resolution > one.resolution  # the repeats disagree: 0.85 and 0.95
+
+
+def test_paired_sides_must_be_measured_on_the_same_images():
+    with pytest.raises(ValueError, match="same test images"):
+        claims.evidence(np.ones(10, bool), np.ones(12, bool))
+
+
+def test_an_at_least_claim_states_its_margin_in_advance(home):
+    with pytest.raises(ValueError, match="equivalence margin"):
+        claims.compare("nb", "x", 0.8, 0.8, kind="at least", n=100, pretrained=True)
+
+
+def test_an_inconclusive_verdict_says_what_the_test_split_can_resolve(home):
+    a, b = np.arange(49) < 30, np.arange(49) < 28  # 49 test images: the folder of issue 17
+    c = claims.compare("05", "x beats y", a, b, pretrained=True)
+    assert c.verdict == "inconclusive"
+    assert f"49 test images can only resolve differences above {c.resolution:.2f}" in c.detail
+    low = c.margin - c.resolution
+    assert f"interval {low:+.3f}" in c.detail
 
 
 def test_a_claim_on_single_numbers_without_an_image_count_is_refused():
