@@ -88,6 +88,8 @@ class Row:
     labels_per_class: int
     feature_shape: tuple = ()
     val_accuracy: float | None = None  # what the best backbone is chosen by (the test split only reports)
+    image_size: int = 0  # the side images are upsampled to for this backbone
+    probe: float | None = None  # a logistic regression's test accuracy on the same features (the sanity bar)
 
     @property
     def title(self) -> str:
@@ -104,12 +106,14 @@ class Row:
 
 def table(rows: Sequence[Row]) -> str:
     """The comparison as a fixed-width text table (one line per backbone)."""
-    head = (f"{'backbone':<24}{'weights':<10}{'params':>9}{'extract img/s':>15}{'train-step img/s':>18}"
-            f"{'labels/class':>14}  accuracy")
+    head = (f"{'backbone':<24}{'weights':<10}{'px':>5}{'params':>9}{'extract img/s':>15}{'train-step img/s':>18}"
+            f"{'labels/class':>14}  accuracy (probe)")
     lines = [head, "-" * len(head)]
     for r in rows:
-        lines.append(f"{r.title:<24}{'ImageNet' if r.pretrained else 'random':<10}{r.params / 1e6:>8.2f}M"
-                     f"{r.extract_ips:>15.1f}{r.train_ips:>18.1f}{r.labels_per_class:>14}  {r.accuracy_text()}")
+        probe = f" ({r.probe:.3f})" if r.checked and r.probe is not None else ""
+        lines.append(f"{r.title:<24}{'ImageNet' if r.pretrained else 'random':<10}{r.image_size or '':>5}"
+                     f"{r.params / 1e6:>8.2f}M{r.extract_ips:>15.1f}{r.train_ips:>18.1f}{r.labels_per_class:>14}  "
+                     f"{r.accuracy_text()}{probe}")
     return "\n".join(lines)
 
 

@@ -29,6 +29,37 @@ class Report:
     per_class: dict  # sklearn's classification_report as a dict
 
 
+@dataclass(frozen=True)
+class Probe:
+    """A linear probe's result on an evaluation split."""
+
+    accuracy: float
+    correct: np.ndarray  # per-image correctness (bool), for paired claims
+
+
+def pooled(features: np.ndarray) -> np.ndarray:
+    """Feature maps (n, h, w, c) averaged over their positions: (n, c). Vectors pass unchanged."""
+    x = np.asarray(features, dtype=np.float32)
+    return x.reshape(len(x), -1, x.shape[-1]).mean(axis=1) if x.ndim > 2 else x
+
+
+def probe(x_train, y_train, x_eval, y_eval, *, C: float = 1.0) -> Probe:
+    """A logistic regression (scikit-learn) on globally pooled features: the sanity bar of a head.
+
+    The same features and splits as the Keras head beside it; a head well below it was trained
+    badly (too few steps, a wrong learning rate), not limited by the features. Shown in
+    notebook 03, section 7.
+    """
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    model = make_pipeline(StandardScaler(), LogisticRegression(C=C, max_iter=2000))
+    model.fit(pooled(x_train), np.asarray(y_train))
+    correct = model.predict(pooled(x_eval)) == np.asarray(y_eval)
+    return Probe(float(correct.mean()), correct)
+
+
 def reliability_bins(y_true, proba, n_bins: int = 10) -> dict:
     """Per-bin mean confidence, accuracy and count over equal-width confidence bins.
 

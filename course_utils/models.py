@@ -61,6 +61,24 @@ def gap_head(num_classes: int, dropout: float = 0.2, name: str = HEAD):
                             name=name)
 
 
+# A head on cached features learns by optimizer steps, not epochs: with 10 images per class an epoch
+# is one step, and 20 epochs of SGD(1e-3) left the head at its random start (feature extraction
+# below chance on 2 classes, benchmarks/results/transfer_study.md). Heads get at least this many
+# Adam steps before early stopping may end them (notebook 03, section 4).
+HEAD_MIN_STEPS = 300
+
+
+def head_schedule(n_train: int, batch_size: int, min_epochs: int = 20) -> tuple[int, int]:
+    """(epochs, start_from_epoch) giving a head at least ``HEAD_MIN_STEPS`` optimizer steps.
+
+    EarlyStopping's ``start_from_epoch`` keeps it from stopping before half of those steps;
+    written out in notebook 03, section 4.
+    """
+    steps = max(1, -(-n_train // batch_size))  # batches per epoch
+    needed = -(-HEAD_MIN_STEPS // steps)
+    return max(min_epochs, needed), needed // 2
+
+
 def articles_head(num_classes: int, name: str = HEAD):
     """The articles' Flatten -> Dense(1024, relu) -> Dense(softmax) (notebook 03, section 4)."""
     return keras.Sequential([keras.layers.Flatten(),

@@ -107,9 +107,10 @@ def _compile(model, optimizer) -> None:
                   metrics=["accuracy", keras.metrics.SparseCategoricalCrossentropy(name="xent")])
 
 
-def _stop(patience: int):
+def _stop(patience: int, start_from_epoch: int = 0):
     """EarlyStopping on the validation data loss, keeping the best epoch (as notebooks 03 and 04 do)."""
-    return keras.callbacks.EarlyStopping(monitor="val_xent", patience=patience, restore_best_weights=True)
+    return keras.callbacks.EarlyStopping(monitor="val_xent", patience=patience, restore_best_weights=True,
+                                         start_from_epoch=start_from_epoch)
 
 
 def _timed_fit(model, *args, patience: int = 2, **kwargs) -> float:
@@ -131,7 +132,7 @@ def scratch(ctx: Context, part: data.Split | None = None) -> Trained:
 
 
 def head_on_features(ctx: Context, kind: str = "head_gap", part: data.Split | None = None) -> Trained:
-    """Workflow A: a head on cached features, SGD(1e-3, momentum 0.9), EarlyStopping (notebook 03, section 4)."""
+    """Workflow A: a head on cached features, Adam(1e-3), at least ``models.HEAD_MIN_STEPS`` steps (notebook 03, section 4)."""
     run, part = ctx.run, part or ctx.run.data.train
     ctx.fresh_base()
     start = time.perf_counter()
@@ -141,9 +142,10 @@ def head_on_features(ctx: Context, kind: str = "head_gap", part: data.Split | No
     keras.utils.set_random_seed(ctx.seed)
     head = models.gap_head(run.data.num_classes) if kind == "head_gap" else models.articles_head(run.data.num_classes)
     chain = models.Chain.on_features(head, x_tr.shape[1:])
-    _compile(chain.model, keras.optimizers.SGD(learning_rate=1e-3, momentum=0.9))
-    chain.model.fit(x_tr, y_tr, validation_data=(x_va, y_va), epochs=4 * run.profile.epochs,
-                    batch_size=run.profile.batch_size, callbacks=[_stop(3)], verbose=0)
+    _compile(chain.model, keras.optimizers.Adam(learning_rate=1e-3))
+    epochs, first_stop = models.head_schedule(len(x_tr), run.profile.batch_size)
+    chain.model.fit(x_tr, y_tr, validation_data=(x_va, y_va), epochs=epochs,
+                    batch_size=run.profile.batch_size, callbacks=[_stop(5, first_stop)], verbose=0)
     return Trained(kind, chain, time.perf_counter() - start, chain.model.predict(x_te, verbose=0))
 
 

@@ -1,0 +1,74 @@
+"""The cause of issue 17's "feature extraction below chance with 10 images per class", and its fix.
+
+A head on cached features learns by optimizer steps. The old recipe trained it for a fixed 20
+epochs of SGD(1e-3, momentum 0.9) with early stopping: with 10 images per class an epoch is one
+step, and on features of small magnitude (what a pretrained base's pooled outputs look like)
+20 small SGD steps leave the softmax layer at its random start. It then answers one class for
+every image, and on a test split where that class is the smaller one, accuracy falls below
+chance. ``models.head_schedule`` gives every head at least ``models.HEAD_MIN_STEPS`` Adam steps,
+and EarlyStopping's ``start_from_epoch`` keeps it from stopping before half of them.
+"""
+
+import numpy as np
+import pytest
+
+from course_utils import models
+from course_utils._quiet import keras as _load_keras
+
+keras = _load_keras()
+
+
+def _features(per_class: tuple[int, int], rng):
+    """ReLU-like pooled-feature maps of small magnitude with a weak class signal on two channels."""
+    y = np.repeat([0, 1], per_class)
+    x = 0.1 * rng.gamma(2.0, 1.0, (len(y), 3, 3, 16)).astype("float32")
+    x[y == 0, :, :, 0] += 0.2
+    x[y == 1, :, :, 1] += 0.2
+    return x, y
+
+
+def _train(recipe: str, x, y, x_val, y_val):
+    keras.utils.set_random_seed(0)
+    inputs = keras.Input(x.shape[1:])
+    model = keras.Model(inputs, models.gap_head(2)(inputs))
+    if recipe == "old":
+        model.compile(optimizer=keras.optimizers.SGD(learning_rate=1e-3, momentum=0.9),
+                      loss="sparse_categorical_crossentropy")
+        epochs, stop = 20, keras.callbacks.EarlyStopping(monitor="val_loss", patience=3, restore_best_weights=True)
+    else:
+        epochs, first = models.head_schedule(len(x), 32)
+        model.compile(optimizer=keras.optimizers.Adam(learning_rate=1e-3), loss="sparse_categorical_crossentropy")
+        stop = keras.callbacks.EarlyStopping(monitor="val_loss", patience=5, restore_best_weights=True,
+                                             start_from_epoch=first)
+    model.fit(x, y, validation_data=(x_val, y_val), epochs=epochs, batch_size=32, callbacks=[stop], verbose=0)
+    return model, int(keras.ops.convert_to_numpy(model.optimizer.iterations))
+
+
+@pytest.fixture(scope="module")
+def ten_per_class():
+    rng = np.random.default_rng(0)
+    return _features((10, 10), rng), _features((50, 50), rng), _features((100, 50), rng)  # test: class 1 is smaller
+
+
+def test_the_old_head_recipe_with_ten_images_per_class_falls_below_chance(ten_per_class):
+    (x, y), (x_val, y_val), (x_test, y_test) = ten_per_class
+    model, steps = _train("old", x, y, x_val, y_val)
+    predicted = model.predict(x_test, verbose=0).argmax(1)
+    assert steps <= 20, "one step per epoch: 20 images fit in one batch"
+    assert len(set(predicted)) == 1, "the head still answers from its random start: one class for every image"
+    assert (predicted == y_test).mean() < 0.5, "and on a split where that class is the smaller one, below chance"
+
+
+def test_a_head_gets_enough_steps_whatever_the_number_of_images(ten_per_class):
+    (x, y), (x_val, y_val), (x_test, y_test) = ten_per_class
+    model, steps = _train("course", x, y, x_val, y_val)
+    assert steps >= models.HEAD_MIN_STEPS // 2
+    assert (model.predict(x_test, verbose=0).argmax(1) == y_test).mean() > 0.85
+
+
+@pytest.mark.parametrize("n_train, batch", [(20, 32), (1000, 32), (5000, 16), (1, 8)])
+def test_head_schedule_gives_at_least_the_minimum_steps(n_train, batch):
+    epochs, first = models.head_schedule(n_train, batch)
+    steps_per_epoch = -(-n_train // batch)
+    assert epochs * steps_per_epoch >= models.HEAD_MIN_STEPS and epochs >= 20
+    assert 2 * first * steps_per_epoch <= models.HEAD_MIN_STEPS + 2 * steps_per_epoch
