@@ -8,7 +8,8 @@ PYTHON  ?= python3
 VENV    ?= .venv
 PROFILE ?= auto
 BACKBONE ?=
-FETCHED  := $(or $(BACKBONE),vgg16)
+# empty BACKBONE: the fast profile's default backbone (course_utils/sizes.py)
+FETCHED  := $(if $(BACKBONE),--backbones $(BACKBONE),)
 BIN     := $(VENV)/bin
 PY      := $(BIN)/python
 STAMP   := $(VENV)/.installed
@@ -23,7 +24,7 @@ help:
 	@echo "make course   run every notebook headless into outputs/ (PROFILE=auto|smoke|fast|binder|full, BACKBONE=vgg16|...; empty: the profile's)"
 	@echo "make test     unit tests + every notebook through papermill and nbval"
 	@echo "make test-browser  every notebook in JupyterLab in headless Chromium (installs Playwright; Chromium via apt-get as root)"
-	@echo "make fetch    download ImageNet weights (BACKBONE=...) and cats_vs_dogs once (needs internet)"
+	@echo "make fetch    download ImageNet weights (BACKBONE=..., default: fast's) and cats_vs_dogs once (needs internet)"
 	@echo "make kit      build an offline classroom kit in KIT=... (BACKBONE=..., needs internet; docs/teaching.md)"
 	@echo "make lab      open the notebooks in JupyterLab"
 
@@ -58,11 +59,11 @@ test-browser: $(BROWSER_STAMP) chromium
 	$(PY) -m pytest tests/browser -m browser -p no:cacheprovider
 
 fetch: $(STAMP)
-	$(PY) -m course_utils.fetch --backbones $(FETCHED)
+	$(PY) -m course_utils.fetch $(FETCHED)
 
 KIT ?= kit
 kit: $(STAMP)
-	$(PY) -m course_utils.kit build $(KIT) --wheels --backbones $(FETCHED)
+	$(PY) -m course_utils.kit build $(KIT) --wheels $(FETCHED)
 
 lab: $(STAMP)
 	$(BIN)/jupyter lab notebooks/

@@ -1,6 +1,6 @@
 """Fetch once what the course downloads: ImageNet weights of a backbone and the datasets.
 
-    python -m course_utils.fetch                          # VGG16 weights + cats_vs_dogs
+    python -m course_utils.fetch                          # fast's default backbone's weights + cats_vs_dogs
     python -m course_utils.fetch --all                    # every backbone's weights + every dataset
     python -m course_utils.fetch --backbones mobilenet_0.25 resnet50 --datasets flowers
     python -m course_utils.fetch --no-weights --datasets voc2007   # Pascal VOC 2007 (~870 MB; not in --all)
@@ -14,14 +14,14 @@ from __future__ import annotations
 import argparse
 import sys
 
-from . import backbones, data, paths, voc
+from . import backbones, data, paths, profiles, voc
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--datasets", nargs="*", default=["cats_vs_dogs"],
                         help=f"datasets to fetch (known: {', '.join([*data.REGISTRY, voc.SPEC.name])})")
-    parser.add_argument("--backbones", nargs="*", default=[backbones.DEFAULT],
+    parser.add_argument("--backbones", nargs="*", default=[profiles.get("fast").backbone],
                         help=f"backbones whose ImageNet weights to fetch (known: {', '.join(backbones.REGISTRY)})")
     parser.add_argument("--all", action="store_true", help="every backbone and every dataset")
     parser.add_argument("--no-weights", action="store_true", help="no weights at all")

@@ -30,7 +30,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from . import backbones, data, paths
+from . import backbones, data, paths, profiles
 
 ENV_VARS = ("COURSE_DATA_DIR", "KERAS_HOME", "COURSE_OFFLINE")
 
@@ -226,7 +226,7 @@ def main(argv: list[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
     b = sub.add_parser("build", help="build or complete a kit folder (needs internet unless everything is on disk)")
     b.add_argument("kit", type=Path)
-    b.add_argument("--backbones", nargs="*", default=[backbones.DEFAULT],
+    b.add_argument("--backbones", nargs="*", default=[profiles.get("fast").backbone],
                    help=f"ImageNet weights to include (known: {', '.join(backbones.REGISTRY)})")
     b.add_argument("--datasets", nargs="*", default=["cats_vs_dogs", "shapes"],
                    help=f"datasets to include (known: {', '.join(data.REGISTRY)})")

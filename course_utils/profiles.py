@@ -122,6 +122,40 @@ PROFILES: dict[str, Profile] = {
     ),
 }
 
+_FOR = {"smoke": "CI, and any machine without the downloads", "fast": "a laptop CPU (2 cores), minutes",
+        "binder": "mybinder.org (2 GB of memory, shared CPUs)", "full": "a GPU"}
+
+
+def markdown() -> str:
+    """README's profiles tables, generated from PROFILES and the measured sizes (benchmarks/derive_profiles.py)."""
+    from . import backbones
+
+    def n(v):
+        return "all" if v is None else f"{v:,}"
+
+    lines = ["| profile | for | data | weights | default backbone | image size, training images per class | "
+             "validation / test images | batch, epochs (head, fine-tuning), repeats |", "|---|---|---|---|---|---|---|---|"]
+    for p in PROFILES.values():
+        if p.eval_images_per_class:
+            evals = f"{p.eval_images_per_class} / {p.eval_images_per_class} per class"
+        elif p.val_images is None:
+            evals = f"{p.val_fraction:.0%} / {p.test_fraction:.0%} of each class"
+        else:
+            evals = (f"{n(p.val_images)} / {n(p.test_images)} in all (at most {p.val_fraction:.0%} / "
+                     f"{p.test_fraction:.0%} of a class)")
+        lines.append(f"| `{p.name}` | {_FOR[p.name]} | `{p.dataset}` | {'ImageNet' if p.weights else 'random'} | "
+                     f"{backbones.get(p.backbone).title} | {p.image_size} px, {n(p.images_per_class)}"
+                     f"{' (per backbone: below)' if p.sizes else ''} | {evals} | {p.batch_size}, "
+                     f"{p.epochs} / {p.fine_tune_epochs}, {p.repeats} |")
+    fast = PROFILES["fast"]
+    lines += ["", f"Per backbone in `fast` and `binder` (measured: `benchmarks/results/cost_table.md`, {sizes.SOURCE}):", "",
+              "| backbone | image size | training images per class | why |", "|---|---|---|---|"]
+    for name, (px, cap, why) in fast.sizes.items():
+        lines.append(f"| `{name}` | {px} px | {n(cap)} | {why} |")
+    lines += ["", f"`smoke`: {PROFILES['smoke'].why}. `full`: {PROFILES['full'].why}."]
+    return "\n".join(lines)
+
+
 class UnknownProfileError(ValueError):
     """Raised for a profile name that is neither a profile nor 'auto'."""
 

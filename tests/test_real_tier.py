@@ -117,7 +117,8 @@ def _check(out_dir: Path, backbone: str, case: str, seconds: dict, headline: tup
     assert ledger and not not_checked, f"claims not checked although the weights are pretrained: {not_checked}"
     assert all(c["run"]["backbone"] == backbone and c["run"]["profile"] == "fast" for c in ledger)
     entry = {"backbone": backbone, "dataset": ledger[0]["run"]["dataset"], "seconds": seconds, "methods": [],
-             "claims": [{k: c[k] for k in ("notebook", "claim", "verdict", "detail")} for c in ledger],
+             "claims": [{k: c.get(k) for k in ("notebook", "claim", "verdict", "detail", "margin", "resolution")}
+                        for c in ledger],
              "summary": f"{sum(c['verdict'] == 'holds' for c in ledger)} of {len(ledger)} claims hold"}
     results_file = out_dir / "results.json"
     if results_file.exists():
@@ -126,6 +127,8 @@ def _check(out_dir: Path, backbone: str, case: str, seconds: dict, headline: tup
         entry["methods"] = [{k: r[k] for k in ("name", "accuracy_mean", "accuracy_std", "repeats")}
                             for r in results["methods"]]
         entry["summary"] = results["claims"]
+        entry["probe"] = results.get("probe_accuracy")
+        entry["test_images"] = results.get("test_images")
     entry.update(extra or {})
     _report(entry)
     undecided = [f"[{c['notebook']}] {c['claim']}: {c['detail']}" for c in ledger if c["verdict"] == "inconclusive"]
