@@ -160,11 +160,47 @@ def study(name: str, folder: Path, weights: Path, seed: int = 0) -> dict:
     return out
 
 
+LABELS = {"probe": "logistic regression on pooled features (scikit-learn)",
+          "head_sgd": "GAP head, SGD(1e-3, momentum 0.9), 20 epochs, patience 3 (the old recipe)",
+          "head_adam": "GAP head, Adam(1e-3), at least HEAD_MIN_STEPS steps (the course's recipe)",
+          "fine_tune_0.001": "fine-tuned blocks 12-13 on cached features, Adam 1e-3",
+          "fine_tune_0.0001": "fine-tuned blocks 12-13 on cached features, Adam 1e-4",
+          "fine_tune_1e-05": "fine-tuned blocks 12-13 on cached features, Adam 1e-5",
+          "full_last_block_1e-4": "fine-tuned blocks 12-13 through the model, augmentation, Adam 1e-4",
+          "full_last_seven_blocks_1e-4": "fine-tuned blocks 7-13 through the model, augmentation, Adam 1e-4"}
+
+
+def markdown(info: dict) -> str:
+    """The study as a page: accuracies, differences against the head with their resolution, the gain curve."""
+    lines = [f"# Which head, which fine-tuning: measured ({info['date']})", "",
+             f"`{info['command']}`: {info['backbone']} with Keras' ImageNet weights at {info['image_size']} px, the "
+             "`fast` profile's splits. Differences are paired (the same test images): difference ± resolution "
+             "(twice its standard error).", ""]
+    for r in info["results"]:
+        lines += [f"## {r['dataset']} ({r['classes']} classes; {r['train']} train / {r['val']} val / {r['test']} test)", "",
+                  "| model | test accuracy | minus the Adam head |", "|---|---|---|"]
+        for key, acc in r["accuracy"].items():
+            lines.append(f"| {LABELS.get(key, key)} | {acc:.3f} | {r.get('vs_head', {}).get(key, '–')} |")
+        lines += ["", f"Gain of the best fine-tuning on cached features ({r['best_fine_tune']}) over feature extraction, "
+                  "by training images per class:", "", "| images per class | feature extraction | fine-tuned | "
+                  "difference ± resolution |", "|---|---|---|---|"]
+        for n, g in r["gain_curve"].items():
+            lines.append(f"| {n} | {g['feature_extraction']:.3f} | {g['fine_tuned']:.3f} | "
+                         f"{g['gain']:+.3f} ± {g['resolution']:.3f} |")
+        lines.append("")
+    return "\n".join(lines)
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--datasets", nargs="*", default=["cats_dogs", "flowers"])
     parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results")
+    parser.add_argument("--render", action="store_true", help="only rewrite the .md from the .json in --out")
     args = parser.parse_args(argv)
+    if args.render:
+        info = json.loads((args.out / "transfer_study.json").read_text())
+        (args.out / "transfer_study.md").write_text(markdown(info))
+        return 0
     assets = Path(os.environ["COURSE_REAL_ASSETS"])
     weights = assets / "weights" / "mobilenet_2_5_224_tf_no_top.h5"
     results = []
@@ -173,9 +209,10 @@ def main(argv=None) -> int:
         print(json.dumps(r, indent=1), flush=True)
         results.append(r)
     args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / "transfer_study.json").write_text(json.dumps(
-        {"date": dt.date.today().isoformat(), "command": "COURSE_REAL_ASSETS=... python benchmarks/transfer_study.py",
-         "backbone": "mobilenet_0.25", "image_size": SIZE, "results": results}, indent=2) + "\n")
+    info = {"date": dt.date.today().isoformat(), "command": "COURSE_REAL_ASSETS=... python benchmarks/transfer_study.py",
+            "backbone": "mobilenet_0.25", "image_size": SIZE, "results": results}
+    (args.out / "transfer_study.json").write_text(json.dumps(info, indent=2) + "\n")
+    (args.out / "transfer_study.md").write_text(markdown(info))
     return 0
 
 

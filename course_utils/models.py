@@ -188,10 +188,22 @@ def trainable_summary(base, first: str | None = None) -> str:
     return "\n".join(lines)
 
 
+# The scratch baseline works on images of at most this side: a convnet from random weights has no
+# ImageNet-scale filters to feed, and at 224 px its epochs (augmentation included) cost about 5 times
+# those at 96 px, which the fast profile's budget cannot pay (README, "Profiles").
+SCRATCH_SIDE = 96
+
+
 def small_convnet(input_shape: Sequence[int], num_classes: int, *, augment=None, name: str = "scratch"):
-    """The from-scratch baseline of notebook 03, section 6: three conv layers, GAP, softmax."""
+    """The from-scratch baseline of notebook 03, section 6: three conv layers, GAP, softmax.
+
+    Images larger than ``SCRATCH_SIDE`` are resized to it first, inside the model.
+    """
     inputs = keras.Input(shape=tuple(input_shape), name="image")
-    x = augment(inputs) if augment is not None else inputs
+    x = inputs
+    if max(input_shape[:2]) > SCRATCH_SIDE:
+        x = keras.layers.Resizing(SCRATCH_SIDE, SCRATCH_SIDE, name="downsize")(x)
+    x = augment(x) if augment is not None else x
     x = keras.layers.Rescaling(1 / 255.0)(x)
     # A strided first convolution: a quarter of the compute on a laptop CPU, same depth.
     x = keras.layers.Conv2D(32, 3, strides=2, padding="same", activation="relu")(x)

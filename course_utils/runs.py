@@ -105,12 +105,19 @@ class Run:
             verbose=False)
         return ds.prefetch(tf.data.AUTOTUNE)
 
-    def other_dataset(self, name_or_folder: str):
-        """Another dataset (a registered name or a folder) with this run's sizes: (Dataset, split folders)."""
+    def other_dataset(self, name_or_folder: str, images_per_class: int | None = None):
+        """Another dataset (a registered name or a folder) with this run's sizes: (Dataset, split folders).
+
+        `images_per_class`: fewer training images than the profile's (and as many validation images per class).
+        """
+        caps = {} if images_per_class is None else {
+            "images_per_class": min(images_per_class, self.profile.images_per_class or images_per_class),
+            "eval_images_per_class": images_per_class}
         if Path(name_or_folder).expanduser().is_dir():
-            ds = data.load("folder", path=Path(name_or_folder).expanduser(), profile=self.profile, seed=self.seed)
+            ds = data.load("folder", path=Path(name_or_folder).expanduser(), profile=self.profile, seed=self.seed,
+                           **caps)
         else:
-            ds = data.load(name_or_folder, profile=self.profile, seed=self.seed)
+            ds = data.load(name_or_folder, profile=self.profile, seed=self.seed, **caps)
         return ds, split_folders.write(ds, self.image_size)
 
     def build_base(self):

@@ -21,14 +21,14 @@ DEFAULT_BACKBONE = {
 SIZES = {
     'fast': {
         'vgg16': (96, 100,
-            'nothing fits the 12 s budget: the smallest size, 96 px, with 100 training images per class needs 81 s of base work'),
+            'nothing fits the 9 s budget: the smallest size, 96 px, with 100 training images per class needs 81 s of base work'),
         'resnet50': (96, 100,
-            'nothing fits the 12 s budget: the smallest size, 96 px, with 100 training images per class needs 50 s of base work'),
-        'mobilenet_0.25': (224, 200,
-            'native 224 px fits: 10 s of base work (budget 12 s; more than 200 training images per class would not fit)'),
-        'mobilenet_0.5': (160, 200,
-            '224 px would need 15 s of base work even with 100 training images per class; 160 px: 11 s (budget 12 s; more than 200 training images per class would not fit)'),
-        'mobilenet_1': (96, 150,
-            '128 px would need 13 s of base work even with 100 training images per class; 96 px: 12 s (budget 12 s; more than 150 training images per class would not fit)'),
+            'nothing fits the 9 s budget: the smallest size, 96 px, with 100 training images per class needs 50 s of base work'),
+        'mobilenet_0.25': (224, 150,
+            'native 224 px fits: 8 s of base work (budget 9 s; more than 150 training images per class would not fit)'),
+        'mobilenet_0.5': (160, 150,
+            '224 px would need 15 s of base work even with 100 training images per class; 160 px: 9 s (budget 9 s; more than 150 training images per class would not fit)'),
+        'mobilenet_1': (96, 100,
+            '128 px would need 13 s of base work even with 100 training images per class; 96 px: 9 s (budget 9 s; more than 100 training images per class would not fit)'),
     },
 }

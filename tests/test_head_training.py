@@ -72,3 +72,12 @@ def test_head_schedule_gives_at_least_the_minimum_steps(n_train, batch):
     steps_per_epoch = -(-n_train // batch)
     assert epochs * steps_per_epoch >= models.HEAD_MIN_STEPS and epochs >= 20
     assert 2 * first * steps_per_epoch <= models.HEAD_MIN_STEPS + 2 * steps_per_epoch
+
+
+def test_the_scratch_baseline_works_at_most_at_scratch_side_whatever_the_input():
+    big = models.small_convnet((224, 224, 3), 2)
+    small = models.small_convnet((64, 64, 3), 2)
+    assert big.get_layer("downsize").output.shape[1:3] == (models.SCRATCH_SIDE, models.SCRATCH_SIDE)
+    assert "downsize" not in [layer.name for layer in small.layers]
+    assert big.count_params() == small.count_params()  # the same network, fed 96 px images
+    assert big.predict(np.zeros((1, 224, 224, 3), "float32"), verbose=0).shape == (1, 2)
