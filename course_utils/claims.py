@@ -16,7 +16,10 @@ is twice the standard error of the difference of the two accuracies (about a 95 
 when it is below 0, and is **inconclusive** otherwise ("inconclusive: 49 test images can only
 resolve differences above 0.19"). "A is at least as good as B, within m" states its equivalence
 margin m in advance: it holds when the lower end of the interval is at or above −m, does not
-hold when the upper end is below −m, and is inconclusive in between. A claim with no way to
+hold when the upper end is below −m, and is inconclusive in between. A **sanity bar** ("A is no
+more than m below B", ``kind="no worse than"``) is not a learning claim but a check of a recipe:
+it holds when the difference itself is at or above −m (used for a trained head against a
+logistic-regression probe on the same features), and never is inconclusive. A claim with no way to
 measure its noise (one accuracy without an image count) is refused. A claim about what
 pretrained weights achieve is **not checked** when the model evaluated has random weights.
 Every verdict is appended to outputs/claims.json, with the profile, backbone and dataset of the
@@ -129,12 +132,17 @@ def evidence(a, b, n: int | None = None) -> Evidence:
 
 
 def verdict(ev: Evidence, kind: str = "beats", within: float = 0.0) -> str:
-    """'beats': margin ± resolution above 0. 'at least': its lower end at or above −within."""
+    """'beats': margin ± resolution above 0. 'at least': its lower end at or above −within.
+
+    'no worse than' (a sanity bar): the difference itself at or above −within.
+    """
     low, high = ev.interval
+    if kind == "no worse than":
+        return "holds" if ev.margin >= -within else "does not hold"
     if kind == "beats":
         within = 0.0
     elif kind != "at least":
-        raise ValueError(f"kind must be 'beats' or 'at least', not {kind!r}")
+        raise ValueError(f"kind must be 'beats', 'at least' or 'no worse than', not {kind!r}")
     if kind == "beats" and low > 0 or kind == "at least" and low >= -within:
         return "holds"
     return "does not hold" if high < -within else "inconclusive"
@@ -182,8 +190,8 @@ def compare(notebook: str, claim: str, a, b, *, pretrained: bool, kind: str = "b
     an "at least" claim, stated in advance (required for it). `pretrained`: whether the models
     compared start from pretrained weights; without them the claim is recorded as not checked.
     """
-    if kind == "at least" and within is None:
-        raise ValueError("An 'at least as good' claim needs its equivalence margin: within=0.02, say.")
+    if kind in ("at least", "no worse than") and within is None:
+        raise ValueError(f"An {kind!r} claim needs its margin, stated in advance: within=0.02, say.")
     if not pretrained:
         result = Claim(notebook, claim, "not checked",
                        "random weights: these numbers say nothing about transfer", dict(run or {}))
@@ -196,7 +204,8 @@ def compare(notebook: str, claim: str, a, b, *, pretrained: bool, kind: str = "b
                   f"difference {ev.margin:+.3f}, resolution {ev.resolution:.3f} (interval {low:+.3f} to {high:+.3f})"
                   + (f", {'paired, ' if ev.paired else ''}{ev.n} images" if ev.n else "")
                   + (f", {repeats} repeats" if repeats > 1 else "")
-                  + (f"; equivalence margin {within:.2f}" if kind == "at least" else ""))
+                  + (f"; equivalence margin {within:.2f}" if kind == "at least" else "")
+                  + (f"; sanity bar: no more than {within:.2f} below" if kind == "no worse than" else ""))
         if judged == "inconclusive":
             detail += (f"; inconclusive: {ev.n or 'these'} test images can only resolve differences above "
                        f"{ev.resolution:.2f}" + (f" (the margin is {within:.2f})" if kind == "at least" else ""))

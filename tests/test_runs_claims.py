@@ -167,3 +167,14 @@ def test_without_pretrained_weights_a_claim_is_not_checked_and_the_summary_count
     entries = claims.load()
     assert [e.verdict for e in entries] == ["not checked", "holds"]
     assert claims.summary().startswith("claims checked: 1 of 2 (1 hold, 0 inconclusive, 0 do not hold); 1 not checked")
+
+
+def test_a_sanity_bar_is_judged_on_the_difference_itself_and_never_inconclusive(home):
+    head, probe = np.arange(400) < 362, np.arange(400) < 369  # 0.905 vs 0.9225: 0.0175 below
+    ok = claims.compare("03", "head vs probe", head, probe, kind="no worse than", within=0.02, pretrained=True)
+    assert ok.verdict == "holds" and "sanity bar: no more than 0.02 below" in ok.detail
+    worse = claims.compare("03", "head vs probe 2", np.arange(400) < 350, probe, kind="no worse than", within=0.02,
+                           pretrained=True)
+    assert worse.verdict == "does not hold"  # 0.0475 below
+    with pytest.raises(ValueError, match="margin"):
+        claims.compare("03", "x", head, probe, kind="no worse than", pretrained=True)
