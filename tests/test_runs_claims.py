@@ -136,7 +136,7 @@ def test_paired_sides_must_be_measured_on_the_same_images():
 
 
 def test_an_at_least_claim_states_its_margin_in_advance(home):
-    with pytest.raises(ValueError, match="equivalence margin"):
+    with pytest.raises(ValueError, match="its margin, stated in advance"):
         claims.compare("nb", "x", 0.8, 0.8, kind="at least", n=100, pretrained=True)
 
 
