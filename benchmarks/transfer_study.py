@@ -188,6 +188,15 @@ def markdown(info: dict) -> str:
             lines.append(f"| {n} | {g['feature_extraction']:.3f} | {g['fine_tuned']:.3f} | "
                          f"{g['gain']:+.3f} ± {g['resolution']:.3f} |")
         lines.append("")
+        better = [k for k, v in r.get("vs_head", {}).items() if k.startswith(("fine_tune", "full_"))
+                  and float(v.split()[0]) - float(v.split()[-1].rstrip(")")) > 0]
+        gains = [n for n, g in r["gain_curve"].items() if g["gain"] - g["resolution"] > 0]
+        losses = [n for n, g in r["gain_curve"].items() if g["gain"] + g["resolution"] < 0]
+        lines += [f"Read from the numbers: fine-tuning beat the feature-extraction head beyond its resolution with "
+                  f"{', '.join(LABELS[k] for k in better) if better else 'no variant compared'}; on the curve it gained at "
+                  f"{gains or 'no label count'} and lost at {losses or 'no label count'} images per class.", ""]
+    if info.get("note"):
+        lines += [f"Note: {info['note']}.", ""]
     return "\n".join(lines)
 
 
