@@ -193,7 +193,7 @@ def markdown(info: dict) -> str:
         gains = [n for n, g in r["gain_curve"].items() if g["gain"] - g["resolution"] > 0]
         losses = [n for n, g in r["gain_curve"].items() if g["gain"] + g["resolution"] < 0]
         lines += [f"Read from the numbers: fine-tuning beat the feature-extraction head beyond its resolution with "
-                  f"{', '.join(LABELS[k] for k in better) if better else 'no variant compared'}; on the curve it gained at "
+                  f"{', '.join(LABELS[k] for k in better) if better else ('none of the variants compared' if r.get('vs_head') else 'no variant (not compared here)')}; on the curve it gained at "
                   f"{gains or 'no label count'} and lost at {losses or 'no label count'} images per class.", ""]
     if info.get("note"):
         lines += [f"Note: {info['note']}.", ""]
