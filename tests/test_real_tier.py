@@ -160,15 +160,6 @@ def test_notebooks_03_to_05_on_a_pretrained_backbone_and_real_photos(assets, iso
     assert fe["accuracy_mean"] >= 0.90, f"feature extraction at the backbone's native size: {fe}"
 
 
-def test_notebook_03_on_a_multi_class_folder(assets, isolated):
-    backbone, _, cases = assets
-    if "flowers" not in cases:
-        pytest.skip("real tier: no multi-class photo folder here (CI's assets have flowers)")
-    params = {"PROFILE": "fast", "BACKBONE": backbone, **cases["flowers"]}
-    seconds = {"03_vgg16_feature_extraction.ipynb": round(_run("03_vgg16_feature_extraction.ipynb", isolated, params), 1)}
-    _check(isolated, backbone, "flowers", seconds, ("feature extraction (GAP head) beats", PROBE[0]))
-
-
 def test_notebook_06_multi_label_on_mosaics_of_real_photos(assets, isolated):
     backbone, _, cases = assets
     case = "multi_label" if "multi_label" in cases else next(iter(cases))
