@@ -144,14 +144,18 @@ def plot_sweep(sweep, xlabel: str | None = None, logx: bool = False):
     import matplotlib.pyplot as plt
 
     x = np.asarray(sweep.values, dtype=float)
+
+    def sd(a):  # the sample standard deviation over seeds (ddof=1), 0 with one seed
+        return a.std(0, ddof=1) if len(a) > 1 else np.zeros(a.shape[1])
+
     fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(10, 3.6))
     for label, acc, style in (("transfer (pretrained features)", sweep.transfer, "-o"),
                               ("scratch", sweep.scratch, "-s")):
-        ax1.errorbar(x, acc.mean(0), yerr=acc.std(0), fmt=style, capsize=3, label=label)
+        ax1.errorbar(x, acc.mean(0), yerr=sd(acc), fmt=style, capsize=3, label=label)
     ax1.set_ylabel("test accuracy")
     ax1.legend()
     gain = sweep.gain
-    ax2.errorbar(x, gain.mean(0), yerr=gain.std(0), fmt="-o", capsize=3, color="tab:green")
+    ax2.errorbar(x, gain.mean(0), yerr=sd(gain), fmt="-o", capsize=3, color="tab:green")
     ax2.axhline(0, color="grey", lw=1)
     ax2.set_ylabel("gain = transfer − scratch")
     for ax in (ax1, ax2):

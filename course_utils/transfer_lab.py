@@ -187,7 +187,7 @@ class Sweep:
     def table(self) -> str:
         lines = [f"{self.name:>18} {'transfer':>16} {'scratch':>16} {'gain':>16}"]
         for j, v in enumerate(self.values):
-            cells = [f"{a[:, j].mean():.3f} ± {a[:, j].std():.3f}"
+            cells = [f"{a[:, j].mean():.3f} ± {a[:, j].std(ddof=1) if len(a) > 1 else 0.0:.3f}"  # sample std (ddof=1)
                      for a in (self.transfer, self.scratch, self.gain)]
             lines.append(f"{v:>18} " + " ".join(f"{c:>16}" for c in cells))
         return "\n".join(lines)

@@ -10,7 +10,6 @@ import re
 from pathlib import Path
 
 import pytest
-
 from conftest import ROOT
 
 PAGE = ROOT / "docs" / "articles.md"
@@ -79,7 +78,7 @@ def test_quotes_on_the_articles_page_are_in_the_article_files():
         for quote in QUOTE.findall(row):
             assert quote in _article(number), f"article {number} does not contain `{quote}`"
             checked += 1
-    for number, paragraph in re.findall(r"\*\*Article (\d{3})\.\*\*(.*?)(?=\n\n)", page, flags=re.S):
+    for number, paragraph in re.findall(r"\*\*Article (\d{3})\.\*\*(.*?)(?=\n\n)", page, flags=re.DOTALL):
         for quote in QUOTE.findall(paragraph):
             assert " ".join(quote.split()) in " ".join(_article(number).split()), \
                 f"article {number} does not contain `{quote}`"
