@@ -144,7 +144,10 @@ def compare(notebook: str, claim: str, a, b, *, pretrained: bool, kind: str = "b
 
 
 def summary(entries: list[Claim] | None = None) -> str:
-    """'claims checked: 5 of 7 (4 hold, 1 inconclusive, 0 do not hold); 2 not checked: ...'."""
+    """'claims checked: 5 of 7 (4 hold, 1 inconclusive, 0 do not hold); 2 not checked: ...'.
+
+    Used in notebook 05, section 6.
+    """
     entries = load() if entries is None else entries
     checked = [e for e in entries if e.checked]
     count = {v: sum(1 for e in checked if e.verdict == v) for v in VERDICTS[:3]}

@@ -33,6 +33,8 @@ def reliability_bins(y_true, proba, n_bins: int = 10) -> dict:
     """Per-bin mean confidence, accuracy and count over equal-width confidence bins.
 
     Confidence is the top predicted probability; bins are (lo, hi], the first one [0, hi].
+
+    Used in notebook 05, section 2.
     """
     proba = np.asarray(proba, dtype=np.float64)
     confidence = proba.max(axis=1)
@@ -57,7 +59,10 @@ def expected_calibration_error(y_true, proba, n_bins: int = 10) -> float:
 
 
 def report(y_true, proba, class_names: Sequence[str], n_bins: int = 10) -> Report:
-    """Accuracy, macro precision/recall/F1, ECE, confusion matrix and per-class report."""
+    """Accuracy, macro precision/recall/F1, ECE, confusion matrix and per-class report.
+
+    Used in notebook 05, section 1 (and in notebook 08).
+    """
     from sklearn import metrics
 
     y_true = np.asarray(y_true)
@@ -76,7 +81,10 @@ def report(y_true, proba, class_names: Sequence[str], n_bins: int = 10) -> Repor
 
 
 def curves(y_true, proba) -> dict:
-    """ROC and precision-recall curves, one-vs-rest per class (one curve when binary)."""
+    """ROC and precision-recall curves, one-vs-rest per class (one curve when binary).
+
+    Used in notebook 05, section 2.
+    """
     from sklearn import metrics
 
     y_true = np.asarray(y_true)
@@ -172,6 +180,8 @@ def write_results(results: dict, out_dir: Path | str) -> tuple[Path, Path]:
     `results` holds: profile (name), meaningful (bool), methods (list of rows with method
     (an identifier), name (its label), accuracy_mean, accuracy_std, f1_mean, train_seconds_mean, repeats), data_efficiency
     ({method: {images_per_class: accuracy}}), claims (summary string).
+
+    Used in notebook 05, section 6.
     """
     required = {"profile", "meaningful", "methods", "data_efficiency", "claims"}
     missing = required - set(results)
