@@ -77,7 +77,7 @@ def test_05_exercise_1_done_as_its_solution_runs_in_smoke_and_matches_rep_ece(tm
     call, reference = asked.groups()
     nb = json.loads(nb_path.read_text())
     cell = next(c for c in nb["cells"] if c["cell_type"] == "code" and "checks.ECE.check(my_ece)" in "".join(c["source"]))
-    cell["source"] = (f"{answer}\n\nours, reference = {' '.join(call.split())}, {reference}\n"
+    cell["source"] = (f"from course_utils import checks\n\n{answer}\n\nours, reference = {' '.join(call.split())}, {reference}\n"
                       "print(f'EXERCISE-1 {ours!r} {reference!r}')\n")
     done = tmp_path / "05_done.ipynb"
     done.write_text(json.dumps(nb))
