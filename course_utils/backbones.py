@@ -117,11 +117,17 @@ class UnknownBackboneError(KeyError):
 
 
 class WeightsUnavailableError(RuntimeError):
-    """Pretrained weights that are neither on disk nor downloadable."""
+    """Pretrained weights that are neither on disk nor downloadable.
+
+    Used in notebook 07, section 3.
+    """
 
 
 def get(name: str) -> Backbone:
-    """The registry entry for `name`; a clear error lists the valid names."""
+    """The registry entry for `name`; a clear error lists the valid names.
+
+    Used in notebook 07, section 2.
+    """
     key = (name or DEFAULT).strip().lower()
     if key not in REGISTRY:
         raise UnknownBackboneError(f"Unknown backbone {name!r}. Valid backbones: {', '.join(REGISTRY)}.")
@@ -160,7 +166,10 @@ def _candidates(b: Backbone) -> list[tuple[str, Path]]:
 
 
 def locate(backbone: str | Backbone) -> Weights:
-    """Where the ImageNet weights would come from, without downloading anything."""
+    """Where the ImageNet weights would come from, without downloading anything.
+
+    Used in notebook 00, section 4.
+    """
     b = backbone if isinstance(backbone, Backbone) else get(backbone)
     for source, path in _candidates(b):
         if path.is_file():
@@ -171,7 +180,10 @@ def locate(backbone: str | Backbone) -> Weights:
 
 
 def unavailable_message(backbone: str | Backbone) -> str:
-    """Why the weights cannot be had here, and the three ways out."""
+    """Why the weights cannot be had here, and the three ways out.
+
+    Used in notebook 00, section 5.
+    """
     b = backbone if isinstance(backbone, Backbone) else get(backbone)
     (_, local), (_, cached) = _candidates(b)
     return (
@@ -233,6 +245,8 @@ def resolve_weights(backbone: str | Backbone, weights: str | Path | None = "imag
 
     'imagenet' looks in the weights folder, then Keras' cache, then downloads; offline with
     none of them it raises WeightsUnavailableError naming the three ways out.
+
+    Used in notebook 00, section 6 (and in notebook 07).
     """
     b = backbone if isinstance(backbone, Backbone) else get(backbone)
     if weights is None or weights == "random":

@@ -110,7 +110,8 @@ def _predict_at_half(transfer_helps, *, labels_per_class: int, seeds, similarity
     if not isinstance(transfer_helps, bool):
         return Result("incorrect", "answer True (transfer helps) or False (it does not).")
     gains = np.array([transfer_lab.run_point(s, int(labels_per_class), similarity).gain for s in seeds])
-    measured = f"gain {gains.mean():+.3f} ± {gains.std():.3f} over {len(gains)} seeds"
+    spread = gains.std(ddof=1) if len(gains) > 1 else 0.0  # sample standard deviation, as everywhere in the course
+    measured = f"gain {gains.mean():+.3f} ± {spread:.3f} over {len(gains)} seeds"
     helps = bool(gains.mean() > 0)
     where = f"at {labels_per_class} labels per class and similarity {similarity}"
     if helps == transfer_helps:
@@ -292,8 +293,10 @@ NORMALISED_TARGETS = Judged("NORMALISED_TARGETS", _normalised_targets,
 def _softmax_at_half(n) -> Result:
     if int(n) == 1:
         return Result("correct", "softmax outputs sum to 1, so at most one can exceed 0.5; the normalised "
-                      "targets teach it to spread 1/k over k labels, each below 0.5 when k ≥ 2.")
-    return Result("incorrect", f"{n}: softmax outputs sum to 1. How many numbers above 0.5 can a sum of 1 hold?")
+                      "targets teach it to spread 1/k over k labels: exactly 0.5 each at k = 2 (a tie, not above; "
+                      "a score ≥ 0.5 rule such as multilabel.predict_labels would name both), below 0.5 from k = 3.")
+    return Result("incorrect", f"{n}: softmax outputs sum to 1. How many numbers strictly above 0.5 can a sum of 1 "
+                  "hold?")
 
 
 SOFTMAX_AT_HALF = Judged("SOFTMAX_AT_HALF", _softmax_at_half, "checks.SOFTMAX_AT_HALF.check(n)")

@@ -99,7 +99,8 @@ def evidence(a, b, n: int | None = None) -> Evidence:
     """Means, sample standard deviations and the resolution of "A minus B" (see the module docstring).
 
     `a`, `b`: per-image correctness (bool arrays, (n,) or (repeats, n), the same images on both
-    sides) or accuracies (a float or one per repeat, with `n`).
+    sides) or accuracies (a float or one per repeat, with `n`). Used in notebook 05, section 5 (fine-tuning
+    minus feature extraction at each label count).
     """
     ca, cb = _as_correct(a), _as_correct(b)
     if ca is not None and cb is not None:
@@ -215,7 +216,10 @@ def compare(notebook: str, claim: str, a, b, *, pretrained: bool, kind: str = "b
 
 
 def summary(entries: list[Claim] | None = None) -> str:
-    """'claims checked: 5 of 7 (4 hold, 1 inconclusive, 0 do not hold); 2 not checked: ...'."""
+    """'claims checked: 5 of 7 (4 hold, 1 inconclusive, 0 do not hold); 2 not checked: ...'.
+
+    Used in notebook 05, section 6.
+    """
     entries = load() if entries is None else entries
     checked = [e for e in entries if e.checked]
     count = {v: sum(1 for e in checked if e.verdict == v) for v in VERDICTS[:3]}

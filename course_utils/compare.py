@@ -41,7 +41,10 @@ def _speed(step, batch_size: int, repeats: int, min_seconds: float) -> float:
 
 
 def extraction_speed(model, images: np.ndarray, repeats: int = 3, min_seconds: float = 1.0) -> float:
-    """Images per second of ``model.predict_on_batch`` on `images` (one batch), after a warm-up."""
+    """Images per second of ``model.predict_on_batch`` on `images` (one batch), after a warm-up.
+
+    Used in notebook 07, section 4.
+    """
     return _speed(lambda: model.predict_on_batch(images), len(images), repeats, min_seconds)
 
 
@@ -51,6 +54,8 @@ def train_step_speed(model, images: np.ndarray, labels: np.ndarray, repeats: int
 
     The model must be compiled; compile it with a learning rate of 0 to time the step without
     changing the weights.
+
+    Used in notebook 07, section 4.
     """
     return _speed(lambda: model.train_on_batch(images, labels), len(images), repeats, min_seconds)
 
@@ -60,6 +65,8 @@ def last_feature_maps(names: Sequence[str], sizes: Sequence[int]) -> dict[str, d
 
     Built with ``weights=None``: shapes do not depend on the weights. Each model is freed
     before the next is built.
+
+    Used in notebook 07, section 2.
     """
     import keras
 
@@ -77,7 +84,10 @@ def last_feature_maps(names: Sequence[str], sizes: Sequence[int]) -> dict[str, d
 
 @dataclass
 class Row:
-    """One backbone of the comparison, every number measured in this run."""
+    """One backbone of the comparison, every number measured in this run.
+
+    Used in notebook 07, section 4.
+    """
 
     backbone: str
     pretrained: bool
@@ -105,7 +115,10 @@ class Row:
 
 
 def table(rows: Sequence[Row]) -> str:
-    """The comparison as a fixed-width text table (one line per backbone)."""
+    """The comparison as a fixed-width text table (one line per backbone).
+
+    Used in notebook 07, section 4.
+    """
     head = (f"{'backbone':<24}{'weights':<10}{'px':>5}{'params':>9}{'extract img/s':>15}{'train-step img/s':>18}"
             f"{'labels/class':>14}  accuracy (probe)")
     lines = [head, "-" * len(head)]
@@ -121,13 +134,18 @@ def best(rows: Sequence[Row]) -> Row | None:
     """The checked row with the highest *validation* accuracy; None when no accuracy is a result.
 
     Chosen on validation, so the test accuracy that reports the choice took no part in it.
+
+    Used in notebook 07, section 4.
     """
     checked = [r for r in rows if r.checked and r.val_accuracy is not None]
     return max(checked, key=lambda r: r.val_accuracy) if checked else None
 
 
 def save(path, rows: Sequence[Row], curves: Mapping[str, Mapping[int, Sequence[float]]], meta: dict) -> None:
-    """The table and the few-shot curves as JSON (accuracies of unchecked rows written as NOT_CHECKED)."""
+    """The table and the few-shot curves as JSON (accuracies of unchecked rows written as NOT_CHECKED).
+
+    Used in notebook 07, section 6.
+    """
     import json
     from pathlib import Path
 
@@ -152,6 +170,8 @@ def plot_accuracy_vs_cost(rows: Sequence[Row], caveat: str | None = None):
 
     A backbone without pretrained weights has no accuracy to plot: it is marked on the cost
     axis with a hollow marker and the words "not checked".
+
+    Used in notebook 07, section 4.
     """
     import matplotlib.pyplot as plt
 
@@ -182,7 +202,10 @@ def mean_std(values: Sequence[float]) -> tuple[float, float]:
 
 
 def few_shot_table(curves: Mapping[str, Mapping[int, Sequence[float]]]) -> str:
-    """Accuracy (mean ± std over seeds) per method and labels per class, as text."""
+    """Accuracy (mean ± std over seeds) per method and labels per class, as text.
+
+    Used in notebook 07, section 6.
+    """
     ks = sorted({k for c in curves.values() for k in c})
     width = max(len(m) for m in curves) + 2
     lines = [f"{'labels per class':<{width}}" + "".join(f"{k:>16}" for k in ks)]
@@ -199,7 +222,10 @@ def few_shot_table(curves: Mapping[str, Mapping[int, Sequence[float]]]) -> str:
 
 def plot_few_shot(curves: Mapping[str, Mapping[int, Sequence[float]]], chance: float | None = None,
                   caveat: str | None = None):
-    """Test accuracy against labels per class, mean ± std over seeds, one line per method."""
+    """Test accuracy against labels per class, mean ± std over seeds, one line per method.
+
+    Used in notebook 07, section 6.
+    """
     import matplotlib.pyplot as plt
 
     fig, ax = plt.subplots(figsize=(6, 3.8))
@@ -225,6 +251,8 @@ def sample_per_class(labels: np.ndarray, k: int, seed: int) -> np.ndarray:
     """Indices of `k` images of each class, drawn at random (by `seed`) from `labels`.
 
     A class with fewer than `k` images raises ValueError (a budget the data cannot give).
+
+    Used in notebook 07, section 4.
     """
     labels = np.asarray(labels)
     rng = np.random.default_rng(seed)
@@ -242,12 +270,17 @@ def cpu_seconds() -> float:
 
     On a shared machine the wall time depends on the other processes; this does not, and on
     an idle machine with c cores the wall time lies between cpu_seconds() / c and cpu_seconds().
+
+    Used in notebook 07, section 6.
     """
     usage = resource.getrusage(resource.RUSAGE_SELF)
     return usage.ru_utime + usage.ru_stime
 
 
 def peak_memory_mb() -> float:
-    """This process's peak resident memory so far, in MB (Linux reports KB, macOS bytes)."""
+    """This process's peak resident memory so far, in MB (Linux reports KB, macOS bytes).
+
+    Used in notebook 07, section 6.
+    """
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     return peak / (1024 * 1024) if sys.platform == "darwin" else peak / 1024

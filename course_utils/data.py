@@ -133,7 +133,10 @@ REGISTRY: dict[str, DatasetSpec] = {
 
 
 def spec(name: str) -> DatasetSpec:
-    """The registry entry for `name`; a clear error lists the known datasets."""
+    """The registry entry for `name`; a clear error lists the known datasets.
+
+    Used in notebook 08, section 1.
+    """
     try:
         return REGISTRY[name]
     except KeyError:
@@ -149,7 +152,10 @@ def dataset_root(name: str) -> Path:
 
 
 def is_present(name: str) -> bool:
-    """True when the dataset is already on disk, complete."""
+    """True when the dataset is already on disk, complete.
+
+    Used in notebook 04, section 9.
+    """
     return (dataset_root(name) / ".complete").exists()
 
 
@@ -166,7 +172,10 @@ class Availability:
 
 
 def availability(name: str) -> Availability:
-    """Whether the dataset is on disk, or can be fetched (generated, or its host reachable)."""
+    """Whether the dataset is on disk, or can be fetched (generated, or its host reachable).
+
+    Used in notebook 00, section 4.
+    """
     s = spec(name)
     present = is_present(name)
     downloadable = s.url is None or (not present and network.can_reach(s.url))
@@ -201,6 +210,8 @@ def load(
 
     `profile` (a profiles.Profile) caps the images per class; explicit keyword arguments
     (images_per_class, eval_images_per_class, ...) win over it.
+
+    Used in notebook 00, section 6.
     """
     if profile is not None:
         kwargs.setdefault("images_per_class", profile.images_per_class)

@@ -140,7 +140,10 @@ def mixed_precision_available(gpus: list[GPU] | None = None) -> bool:
 
 
 def describe() -> dict:
-    """Versions, devices and where we run, as a dict (``format_report`` prints it)."""
+    """Versions, devices and where we run, as a dict (``format_report`` prints it).
+
+    Used in notebook 00, section 2.
+    """
     keras = _keras()
     import numpy as np
 
@@ -162,7 +165,10 @@ def describe() -> dict:
 
 
 def format_report(report: dict) -> str:
-    """The ``describe()`` dict as aligned text, one fact a line."""
+    """The ``describe()`` dict as aligned text, one fact a line.
+
+    Used in notebook 00, section 2.
+    """
     lines = []
     for key, value in report.items():
         if key == "gpus":
@@ -199,6 +205,8 @@ def setup(
     Call it before building any model: memory growth can only be set before the GPUs
     are first used, and the precision policy applies to layers built afterwards.
     quiet=True silences TensorFlow's Python-side warnings (tf.function retracing notices).
+
+    Explained in notebook 00, section 3.
     """
     keras = _keras()
 

@@ -64,6 +64,8 @@ def reliability_bins(y_true, proba, n_bins: int = 10) -> dict:
     """Per-bin mean confidence, accuracy and count over equal-width confidence bins.
 
     Confidence is the top predicted probability; bins are (lo, hi], the first one [0, hi].
+
+    Used in notebook 05, section 2.
     """
     proba = np.asarray(proba, dtype=np.float64)
     confidence = proba.max(axis=1)
@@ -88,7 +90,10 @@ def expected_calibration_error(y_true, proba, n_bins: int = 10) -> float:
 
 
 def report(y_true, proba, class_names: Sequence[str], n_bins: int = 10) -> Report:
-    """Accuracy, macro precision/recall/F1, ECE, confusion matrix and per-class report."""
+    """Accuracy, macro precision/recall/F1, ECE, confusion matrix and per-class report.
+
+    Used in notebook 05, section 1 (and in notebook 08).
+    """
     from sklearn import metrics
 
     y_true = np.asarray(y_true)
@@ -107,7 +112,10 @@ def report(y_true, proba, class_names: Sequence[str], n_bins: int = 10) -> Repor
 
 
 def curves(y_true, proba) -> dict:
-    """ROC and precision-recall curves, one-vs-rest per class (one curve when binary)."""
+    """ROC and precision-recall curves, one-vs-rest per class (one curve when binary).
+
+    Used in notebook 05, section 2.
+    """
     from sklearn import metrics
 
     y_true = np.asarray(y_true)
@@ -130,31 +138,62 @@ def curves(y_true, proba) -> dict:
 # --------------------------------------------------------------------------- Grad-CAM
 
 
-def grad_cam_model(chain, last_conv: str):
-    """A model image -> (the last conv layer's output, class probabilities), without augmentation.
+class _ScoresBeforeActivation(keras.layers.Layer):
+    """A Dense layer's output *before* its activation: the class scores (logits) a softmax turns
+    into probabilities. Shares the Dense layer's weights (keras.io's Grad-CAM example sets
+    ``model.layers[-1].activation = None`` instead, which would change the course's model)."""
 
-    `chain` is a ``models.Chain`` (its parts by attribute); `last_conv` the backbone's
-    ``last_conv`` layer from the registry.
+    def __init__(self, dense, **kwargs):
+        super().__init__(**kwargs)
+        self.dense = dense
+
+    def call(self, x):
+        z = keras.ops.matmul(keras.ops.cast(x, self.dense.kernel.dtype), self.dense.kernel)
+        return z + self.dense.bias if self.dense.use_bias else z
+
+
+def _class_scores(head, x):
+    """The head applied to `x` in inference mode, stopped before its last activation."""
+    layers = list(head.layers) if isinstance(head, keras.Sequential) else [head]
+    for layer in layers[:-1]:
+        x = layer(x, training=False)
+    last = layers[-1]
+    if not isinstance(last, keras.layers.Dense):
+        raise TypeError(f"Grad-CAM needs a head that ends in a Dense layer; {head.name!r} ends in "
+                         f"{type(last).__name__} {last.name!r}. Build the head as notebook 03, section 4 does.")
+    return _ScoresBeforeActivation(last, name="class_scores")(x)
+
+
+def grad_cam_model(chain, last_conv: str):
+    """A model image -> (last conv layer's maps, class scores before the softmax, probabilities).
+
+    No augmentation, the base and the head in inference mode. `chain` is a ``models.Chain``
+    (its parts by attribute); `last_conv` the backbone's ``last_conv`` layer from the registry.
+    Used in notebook 05, section 3.
     """
     inner = keras.Model(chain.base.inputs, [chain.base.get_layer(last_conv).output, chain.base.output])
     inputs = keras.Input(chain.model.input_shape[1:])
-    conv_out, x = inner(chain.preprocess(inputs))
-    return keras.Model(inputs, [conv_out, chain.head(x)])
+    x = chain.preprocess(inputs) if chain.preprocess is not None else inputs
+    conv_out, features = inner(x, training=False)
+    return keras.Model(inputs, [conv_out, _class_scores(chain.head, features), chain.head(features, training=False)])
 
 
 def grad_cam(cam_model, images, class_index: int | Sequence[int] | None = None) -> np.ndarray:
-    """Grad-CAM heat maps [n, h, w] in [0, 1], at the input's resolution.
+    """Grad-CAM heat maps [n, h, w] in [0, 1], at the input's resolution (notebook 05, section 3).
 
-    Weights of each feature map = the spatial mean of d(class score)/d(map); the map is the
-    ReLU of their weighted sum, scaled to [0, 1] per image (all zeros when nothing is positive).
+    As Selvaraju et al. (2017) define it: the class score y_c is taken *before* the softmax
+    (a probability's gradient also carries every other class's score). Weights of each
+    feature map A_k = the spatial mean of dy_c/dA_k; the map is the ReLU of Σ_k weight_k A_k,
+    scaled to [0, 1] per image (all zeros when nothing is positive). The class is the
+    predicted one unless `class_index` names it. `cam_model` comes from ``grad_cam_model``.
     """
     import tensorflow as tf
 
     x = tf.convert_to_tensor(np.asarray(images, dtype="float32"))
     with tf.GradientTape() as tape:
-        conv, probs = cam_model(x, training=False)
-        idx = np.asarray(probs).argmax(axis=1) if class_index is None else np.broadcast_to(class_index, (len(x),))
-        score = tf.reduce_sum(tf.gather(probs, idx, axis=1, batch_dims=1))
+        conv, scores, _ = cam_model(x, training=False)
+        idx = np.asarray(scores).argmax(axis=1) if class_index is None else np.broadcast_to(class_index, (len(x),))
+        score = tf.reduce_sum(tf.gather(scores, idx, axis=1, batch_dims=1))
     grads = tape.gradient(score, conv)
     weights = tf.reduce_mean(grads, axis=(1, 2), keepdims=True)
     cam = tf.nn.relu(tf.reduce_sum(weights * conv, axis=-1))
@@ -172,6 +211,8 @@ def write_results(results: dict, out_dir: Path | str) -> tuple[Path, Path]:
     `results` holds: profile (name), meaningful (bool), methods (list of rows with method
     (an identifier), name (its label), accuracy_mean, accuracy_std, f1_mean, train_seconds_mean, repeats), data_efficiency
     ({method: {images_per_class: accuracy}}), claims (summary string).
+
+    Used in notebook 05, section 6.
     """
     required = {"profile", "meaningful", "methods", "data_efficiency", "claims"}
     missing = required - set(results)

@@ -48,6 +48,8 @@ def extractor(base, backbone: str, layer: str | None = None):
 
     Built once per base and layer and kept on the base itself (so it lives and dies with
     the base), and Keras traces its predict function once.
+
+    Used in notebook 04, section 4 (and in notebook 06).
     """
     cache = base.__dict__.get("_course_extractors")
     if cache is None:
@@ -104,6 +106,9 @@ def extract(base, backbone: str, split: data.Split, image_size: int, *, dataset_
 
 
 def extract_run(run, base, role: str, layer: str | None = None):
-    """``extract`` for one split of a ``runs.Run`` (its backbone, size, dataset and batch size)."""
+    """``extract`` for one split of a ``runs.Run`` (its backbone, size, dataset and batch size).
+
+    Used in notebook 03, section 4 (and in notebook 04).
+    """
     return extract(base, run.backbone.name, run.data.splits()[role], run.image_size,
                    dataset_name=run.data.name, role=role, layer=layer, batch_size=run.profile.batch_size)

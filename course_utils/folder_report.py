@@ -112,7 +112,10 @@ def _inspect(path: Path):
 
 def check(root: Path | str, split_dirs: dict[str, str] | None = None, *,
           min_per_class: int = MIN_IMAGES_PER_CLASS, workers: int = 4) -> FolderReport:
-    """Scan and decode every file of `root`; the report, or a DatasetError saying what to fix."""
+    """Scan and decode every file of `root`; the report, or a DatasetError saying what to fix.
+
+    Used in notebook 08, section 1.
+    """
     root = Path(root).expanduser()
     scan = scan_folder(root, split_dirs)  # missing path, no class folders, one class: DatasetError
     skipped = list(scan.report.skipped)
@@ -180,6 +183,8 @@ def across_splits(dataset) -> list[list[tuple[str, str]]]:
 
     Each group lists (split, path). Such a photo, seen in training and counted in the test,
     makes the test score too good; the run prints how many there are.
+
+    Used in notebook 08, section 1.
     """
     by_digest: dict[str, list[tuple[str, str]]] = defaultdict(list)
     for role, split in dataset.splits().items():

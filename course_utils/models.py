@@ -89,7 +89,10 @@ def articles_head(num_classes: int, name: str = HEAD):
 
 @dataclass
 class Chain:
-    """A course model and its parts: augmentation (or None), preprocess, base, head."""
+    """A course model and its parts: augmentation (or None), preprocess, base, head.
+
+    The chain is written out in notebook 03, section 5; used in notebook 04, section 1.
+    """
 
     model: keras.Model
     base: keras.Model | None  # None for a head trained on cached features
@@ -165,7 +168,10 @@ def unfreeze_from(base, first: str) -> list[str]:
 
 
 def count_params(model, trainable: bool | None = None) -> int:
-    """Parameter count: all (None), trainable (True) or frozen (False)."""
+    """Parameter count: all (None), trainable (True) or frozen (False).
+
+    Used in notebook 01, section 2 (and in notebooks 04, 08).
+    """
     if trainable is None:
         weights = model.weights
     else:
@@ -174,7 +180,10 @@ def count_params(model, trainable: bool | None = None) -> int:
 
 
 def trainable_summary(base, first: str | None = None) -> str:
-    """One line per group of layers (before / from `first`) with trainable and frozen counts."""
+    """One line per group of layers (before / from `first`) with trainable and frozen counts.
+
+    Used in notebook 04, section 2.
+    """
     names = [layer.name for layer in base.layers]
     cut = names.index(first) if first else len(names)
     groups = {f"layers before {first}" if first else "all layers": base.layers[:cut]}
@@ -224,6 +233,8 @@ class L2SP(keras.regularizers.Regularizer):
 
     Plain weight decay pulls every weight towards 0, which forgets what pretraining learnt;
     L2-SP (Li, Grandvalet & Davoine, 2018) pulls towards the starting point instead.
+
+    Used in notebook 02, section 7.
     """
 
     def __init__(self, reference, lam: float):
@@ -243,6 +254,8 @@ def apply_l2_sp(model, lam: float) -> int:
     Call it once the layers to fine-tune are unfrozen; frozen weights are skipped. The
     penalties are added to the training loss by ``fit`` (and to ``val_loss`` too: compare
     data losses with ``data_loss``). Returns the number of weights penalised.
+
+    Used in notebook 04, section 4.
     """
     count = 0
     for variable in model.trainable_weights:
@@ -252,12 +265,18 @@ def apply_l2_sp(model, lam: float) -> int:
 
 
 def remove_regularizers(model) -> None:
-    """Take every weight penalty off `model` (before saving, or comparing with weight decay)."""
+    """Take every weight penalty off `model` (before saving, or comparing with weight decay).
+
+    Used in notebook 04, section 4.
+    """
     for variable in model.weights:
         variable.regularizer = None
 
 
 def data_loss(model, x, y, batch_size: int = 64) -> float:
-    """Mean cross-entropy of `model` on (x, y), without any regularisation term."""
+    """Mean cross-entropy of `model` on (x, y), without any regularisation term.
+
+    Used in notebook 04, section 4.
+    """
     proba = model.predict(x, batch_size=batch_size, verbose=0)
     return float(np.mean(keras.losses.sparse_categorical_crossentropy(y, proba)))

@@ -83,6 +83,8 @@ def build(ds: data.Dataset, tile_size: int, *, counts: dict[str, int] | None = N
 
     `counts`: mosaics per split (default: as many as the split has photos, so each photo is
     used about four times). Each split's mosaics use only that split's photos.
+
+    Used in notebook 06, section 1.
     """
     if ds.num_classes < 2:
         raise ValueError(f"{ds.name} has {ds.num_classes} class: mosaics need at least 2 classes.")

@@ -72,6 +72,8 @@ def average_precision(y_true, scores) -> np.ndarray:
     """Per-class average precision (scikit-learn); NaN for a class with no positive image.
 
     Entries of `y_true` equal to -1 are left out of their class (ignored, not negatives).
+
+    Used in notebook 06, section 5.
     """
     from sklearn.metrics import average_precision_score
 
@@ -104,6 +106,8 @@ def choose_thresholds(y_val, scores_val, default: float = 0.5) -> np.ndarray:
     A class with no positive validation image keeps `default`. Among equally good thresholds
     the one halfway to the next lower score is taken, so a test score just below a validation
     score is not decided by rounding.
+
+    Used in notebook 06, section 6.
     """
     y, s = _as_arrays(y_val, scores_val)
     thresholds = np.full(y.shape[1], float(default))
@@ -127,13 +131,19 @@ def choose_thresholds(y_val, scores_val, default: float = 0.5) -> np.ndarray:
 
 
 def predict_labels(scores, thresholds: float | Sequence[float] = 0.5) -> np.ndarray:
-    """0/1 predictions: score >= threshold (one for all classes, or one per class)."""
+    """0/1 predictions: score >= threshold (one for all classes, or one per class).
+
+    Used in notebook 06, section 2.
+    """
     s = np.asarray(scores, dtype=float)
     return (s >= np.broadcast_to(np.asarray(thresholds, dtype=float), s.shape[1:])).astype(int)
 
 
 def f1_at(y_true, scores, thresholds: float | Sequence[float] = 0.5) -> dict:
-    """Micro F1, macro F1 and per-class F1 of the predictions score >= threshold."""
+    """Micro F1, macro F1 and per-class F1 of the predictions score >= threshold.
+
+    Used in notebook 06, section 5.
+    """
     y, s = _as_arrays(y_true, scores)
     pred = predict_labels(s, thresholds) == 1
     keep = y >= 0
@@ -151,6 +161,8 @@ def labels_recovered(y_true, predicted, min_labels: int = 2) -> tuple[float, int
 
     `predicted` is 0/1 per class (``predict_labels``); a label counts as recovered when the
     model names it.
+
+    Used in notebook 06, section 5.
     """
     truth = np.asarray(y_true) == 1
     pred = np.asarray(predicted) == 1
@@ -161,7 +173,10 @@ def labels_recovered(y_true, predicted, min_labels: int = 2) -> tuple[float, int
 
 
 def top_k_labels(scores, k: Sequence[int] | np.ndarray) -> np.ndarray:
-    """0/1 predictions naming each image's k[i] highest-scoring classes (k given per image)."""
+    """0/1 predictions naming each image's k[i] highest-scoring classes (k given per image).
+
+    Used in notebook 06, section 5.
+    """
     s = np.asarray(scores, dtype=float)
     order = np.argsort(-s, axis=1, kind="stable")
     pred = np.zeros(s.shape, dtype=int)

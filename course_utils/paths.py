@@ -15,7 +15,10 @@ def repo_root() -> Path | None:
 
 
 def data_dir() -> Path:
-    """The data folder: $COURSE_DATA_DIR, else <repo>/data, else ~/.cache/course_utils."""
+    """The data folder: $COURSE_DATA_DIR, else <repo>/data, else ~/.cache/course_utils.
+
+    Used in notebook 00, section 4.
+    """
     env = os.environ.get("COURSE_DATA_DIR")
     if env:
         return Path(env).expanduser()
@@ -44,7 +47,10 @@ def keras_cache_dir() -> Path:
 
 
 def outputs_dir() -> Path:
-    """Where executed notebooks and results go: $COURSE_OUTPUT_DIR, else <repo>/outputs."""
+    """Where executed notebooks and results go: $COURSE_OUTPUT_DIR, else <repo>/outputs.
+
+    Used in notebook 05, section 6.
+    """
     env = os.environ.get("COURSE_OUTPUT_DIR")
     if env:
         return Path(env).expanduser()

@@ -46,7 +46,10 @@ def metric_names(history) -> list[str]:
 
 def plot_history(history, title: str | None = None, metrics: Sequence[str] | None = None,
                  caveat: str | None = None):
-    """Learning curves: one panel per metric, training and validation, epochs (from 1) on the x axis."""
+    """Learning curves: one panel per metric, training and validation, epochs (from 1) on the x axis.
+
+    Used in notebook 03, section 5.
+    """
     import matplotlib.pyplot as plt
 
     hist, epochs = _history_dict(history)
@@ -70,7 +73,10 @@ def plot_history(history, title: str | None = None, metrics: Sequence[str] | Non
 
 def compare_histories(histories: Mapping[str, object], metrics: Sequence[str] | None = None,
                       caveat: str | None = None):
-    """Several runs on shared axes: validation solid, training dashed, one panel per metric."""
+    """Several runs on shared axes: validation solid, training dashed, one panel per metric.
+
+    Used in notebook 03, section 4 (and in notebooks 04, 06, 08).
+    """
     import matplotlib.pyplot as plt
 
     if not histories:
@@ -108,7 +114,10 @@ def image_grid(
     ncols: int = 8,
     size: float = 1.6,
 ):
-    """A grid of images with their labels; with predictions, wrong ones are titled in red."""
+    """A grid of images with their labels; with predictions, wrong ones are titled in red.
+
+    Used in notebook 05, section 3.
+    """
     import matplotlib.pyplot as plt
 
     images = np.asarray(images)
@@ -140,18 +149,25 @@ def image_grid(
 
 
 def plot_sweep(sweep, xlabel: str | None = None, logx: bool = False):
-    """Transfer vs scratch accuracy (mean ± std over seeds) and their difference, against a knob."""
+    """Transfer vs scratch accuracy (mean ± std over seeds) and their difference, against a knob.
+
+    Used in notebook 01, section 4.
+    """
     import matplotlib.pyplot as plt
 
     x = np.asarray(sweep.values, dtype=float)
+
+    def sd(a):  # the sample standard deviation over seeds (ddof=1), 0 with one seed
+        return a.std(0, ddof=1) if len(a) > 1 else np.zeros(a.shape[1])
+
     fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(10, 3.6))
     for label, acc, style in (("transfer (pretrained features)", sweep.transfer, "-o"),
                               ("scratch", sweep.scratch, "-s")):
-        ax1.errorbar(x, acc.mean(0), yerr=acc.std(0), fmt=style, capsize=3, label=label)
+        ax1.errorbar(x, acc.mean(0), yerr=sd(acc), fmt=style, capsize=3, label=label)
     ax1.set_ylabel("test accuracy")
     ax1.legend()
     gain = sweep.gain
-    ax2.errorbar(x, gain.mean(0), yerr=gain.std(0), fmt="-o", capsize=3, color="tab:green")
+    ax2.errorbar(x, gain.mean(0), yerr=sd(gain), fmt="-o", capsize=3, color="tab:green")
     ax2.axhline(0, color="grey", lw=1)
     ax2.set_ylabel("gain = transfer − scratch")
     for ax in (ax1, ax2):
@@ -167,7 +183,10 @@ def plot_sweep(sweep, xlabel: str | None = None, logx: bool = False):
 
 
 def plot_tradeoff(results, highlight=None):
-    """L2-SP: new-task training loss against distance from the pretrained weights, one point per λ."""
+    """L2-SP: new-task training loss against distance from the pretrained weights, one point per λ.
+
+    Used in notebook 02, section 7.
+    """
     import matplotlib.pyplot as plt
 
     fig, ax = plt.subplots(figsize=(5.5, 3.8))
@@ -190,7 +209,10 @@ def plot_tradeoff(results, highlight=None):
 
 
 def plot_gd(trajectories: Mapping[str, np.ndarray], curvature: float):
-    """Gradient-descent iterates θ_t on ½ a θ² for several learning rates."""
+    """Gradient-descent iterates θ_t on ½ a θ² for several learning rates.
+
+    Used in notebook 02, section 6.
+    """
     import matplotlib.pyplot as plt
 
     fig, ax = plt.subplots(figsize=(6, 3.6))
@@ -208,7 +230,10 @@ def plot_gd(trajectories: Mapping[str, np.ndarray], curvature: float):
 
 
 def filters_grid(kernel, ncols: int = 16):
-    """First-layer filters [k, k, 3, n] as n small RGB images, each scaled to [0, 1]."""
+    """First-layer filters [k, k, 3, n] as n small RGB images, each scaled to [0, 1].
+
+    Used in notebook 03, section 3.
+    """
     import matplotlib.pyplot as plt
 
     kernel = np.asarray(kernel)
@@ -245,7 +270,10 @@ def feature_maps(maps: Mapping[str, np.ndarray], channels: int = 6):
 
 
 def confusion_matrix(cm, class_names: Sequence[str], title: str = ""):
-    """A confusion matrix with counts in the cells (rows: true class, columns: predicted)."""
+    """A confusion matrix with counts in the cells (rows: true class, columns: predicted).
+
+    Used in notebook 05, section 2 (and in notebook 08).
+    """
     import matplotlib.pyplot as plt
 
     cm = np.asarray(cm)
@@ -265,7 +293,10 @@ def confusion_matrix(cm, class_names: Sequence[str], title: str = ""):
 
 
 def roc_pr_curves(curves: Mapping[int, dict], class_names: Sequence[str]):
-    """ROC (left) and precision-recall (right) curves, one per class (one-vs-rest)."""
+    """ROC (left) and precision-recall (right) curves, one per class (one-vs-rest).
+
+    Used in notebook 05, section 2.
+    """
     import matplotlib.pyplot as plt
 
     fig, (roc, pr) = plt.subplots(1, 2, figsize=(10, 3.8))
@@ -283,7 +314,10 @@ def roc_pr_curves(curves: Mapping[int, dict], class_names: Sequence[str]):
 
 
 def reliability_diagram(bins: dict, ece: float):
-    """Accuracy against confidence per bin; the diagonal is perfect calibration."""
+    """Accuracy against confidence per bin; the diagonal is perfect calibration.
+
+    Used in notebook 05, section 2.
+    """
     import matplotlib.pyplot as plt
 
     fig, ax = plt.subplots(figsize=(4.5, 4))
@@ -300,7 +334,10 @@ def reliability_diagram(bins: dict, ece: float):
 
 
 def gradcam_overlay(images, heatmaps, titles: Sequence[str] | None = None):
-    """Each image with its Grad-CAM heat map laid over it."""
+    """Each image with its Grad-CAM heat map laid over it.
+
+    Used in notebook 05, section 3.
+    """
     import matplotlib.pyplot as plt
 
     n = len(images)
@@ -316,7 +353,10 @@ def gradcam_overlay(images, heatmaps, titles: Sequence[str] | None = None):
 
 
 def data_efficiency(curves: Mapping[str, Mapping[int, float]], caveat: str | None = None):
-    """Test accuracy against training images per class, one line per method."""
+    """Test accuracy against training images per class, one line per method.
+
+    Used in notebook 05, section 5.
+    """
     import matplotlib.pyplot as plt
 
     fig, ax = plt.subplots(figsize=(6, 3.8))
@@ -336,7 +376,10 @@ def data_efficiency(curves: Mapping[str, Mapping[int, float]], caveat: str | Non
 
 
 def method_comparison(rows: Sequence[dict], caveat: str | None = None):
-    """Test accuracy (mean ± std over repeats) of every method, as horizontal bars."""
+    """Test accuracy (mean ± std over repeats) of every method, as horizontal bars.
+
+    Used in notebook 05, section 4.
+    """
     import matplotlib.pyplot as plt
 
     fig, ax = plt.subplots(figsize=(7, 0.5 * len(rows) + 1))

@@ -37,7 +37,10 @@ class ModelFileError(RuntimeError):
 
 
 def classes_path(model_path: Path | str) -> Path:
-    """The class-names file beside a model: ``flowers.keras`` -> ``flowers.classes.json``."""
+    """The class-names file beside a model: ``flowers.keras`` -> ``flowers.classes.json``.
+
+    Used in notebook 08, section 9.
+    """
     p = Path(model_path)
     return p.with_name(p.stem + CLASSES_SUFFIX)
 
@@ -112,7 +115,10 @@ def format_top(top: list[tuple[str, float]]) -> str:
 
 
 def figure(image, top: list[tuple[str, float]], title: str = ""):
-    """The image beside a bar chart of its top classes (built, not shown: display it yourself)."""
+    """The image beside a bar chart of its top classes (built, not shown: display it yourself).
+
+    Used in notebook 08, section 7.
+    """
     import matplotlib.pyplot as plt
 
     fig, (left, right) = plt.subplots(1, 2, figsize=(7, 2.8), gridspec_kw={"width_ratios": [1, 1.3]})

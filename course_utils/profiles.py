@@ -201,7 +201,10 @@ def names() -> list[str]:
 
 
 def get(name: str) -> Profile:
-    """The profile called `name` (not 'auto'); a clear error lists the valid names."""
+    """The profile called `name` (not 'auto'); a clear error lists the valid names.
+
+    Explained in notebook 00, section 1.
+    """
     try:
         return PROFILES[name]
     except KeyError:
@@ -250,6 +253,8 @@ def resolve(
     present or downloadable ('binder' instead on Binder: ``env.is_binder()``), else 'smoke'.
     The checks can be replaced (``runs.start`` passes its backbone's and dataset's, tests
     pass their own).
+
+    Explained in notebook 00, section 1.
     """
     requested = (name or os.environ.get(ENV_VAR) or "auto").strip().lower()
     if requested != "auto":

@@ -33,7 +33,10 @@ FINE_TUNE_LR = 1e-5  # notebook 04's default
 
 @dataclass
 class Context:
-    """A run (``runs.Run``), a seed, and the base every method of that seed starts from."""
+    """A run (``runs.Run``), a seed, and the base every method of that seed starts from.
+
+    Its steps are taught in notebook 03, sections 4-6 and notebook 04, sections 2-4.
+    """
 
     run: object
     seed: int
@@ -76,6 +79,11 @@ class Context:
 
 @dataclass
 class Trained:
+    """One method trained by a recipe: its chain, training seconds and test probabilities.
+
+    Used in notebook 05, section 1.
+    """
+
     key: str  # an identifier of METHODS
     chain: models.Chain
     seconds: float
@@ -90,7 +98,10 @@ class Trained:
 
 
 def subset(split: data.Split, per_class: int | None) -> data.Split:
-    """The first `per_class` images of each class of a split (splits are already shuffled)."""
+    """The first `per_class` images of each class of a split (splits are already shuffled).
+
+    Used in notebook 05, section 5.
+    """
     if per_class is None:
         return split
     taken, counts = [], {}
@@ -179,6 +190,8 @@ def fine_tuned(ctx: Context, start: Trained, *, l2_sp: float | None = None, part
     `start` is a frozen-base or feature-head result; a copy of its head is trained, so `start`
     stays as it was. The base is shared with the context: ``restore()`` puts this result's
     weights back before using its chain after another recipe ran.
+
+    Its steps are taught in notebook 04, section 2 and section 4; used in notebook 05, section 4.
     """
     run, part = ctx.run, part or ctx.run.data.train
     head = keras.models.clone_model(start.chain.head)

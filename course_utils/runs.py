@@ -200,6 +200,8 @@ def start(notebook: str, profile: str | None = None, *, backbone: str = "", data
     in fast and full, MobileNet alpha 0.25 in smoke and binder). dataset: a registered
     dataset (default: the profile's). folder: your folder of class sub-folders (wins over
     dataset). weights: '' (the profile's), 'imagenet', 'random' or a weight file's path.
+
+    Called at the top of notebooks 03-08; the profiles it resolves are explained in notebook 00, section 1.
     """
     b = backbones.get(backbone or profiles.first_choice(profile).backbone)
     asked = (weights or "").strip()

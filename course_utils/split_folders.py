@@ -30,6 +30,8 @@ def write(ds: data.Dataset, image_size: int) -> Path:
 
     File names start with the position in the split, so Keras' sorted listing keeps the
     split's order and labels line up with ``ds.train.labels`` etc.
+
+    Used in notebook 07, section 1.
     """
     root = folder_for(ds, image_size)
     if (root / ".complete").exists():

@@ -34,7 +34,10 @@ N_POOL = 500  # target examples labels are drawn from
 
 
 def describe() -> str:
-    """The experiment's sizes, read from the constants that set them."""
+    """The experiment's sizes, read from the constants that set them.
+
+    Used in notebook 01, section 4.
+    """
     return (f"hidden factors: {FACTORS}; observed features: {FEATURES}; network: {FEATURES} -> "
             f"{HIDDEN} -> {HIDDEN} -> classes (ReLU)\n"
             f"source task: {SOURCE_CLASSES} classes, {N_SOURCE:,} labelled examples\n"
@@ -121,7 +124,10 @@ class World:
 @functools.lru_cache(maxsize=16)
 @threads.small_problem  # 64-wide matrices: one BLAS thread is fastest, and immune to a busy machine
 def world(seed: int, pretrain_steps: int = 300) -> World:
-    """Build the source task of `seed` and pretrain a network on it (cached per seed)."""
+    """Build the source task of `seed` and pretrain a network on it (cached per seed).
+
+    Used in notebook 01, section 4.
+    """
     rng = np.random.default_rng(seed)
     src_r, other_r = _renderer(rng), _renderer(rng)
     src_readout = rng.normal(size=(FACTORS, SOURCE_CLASSES))
@@ -157,7 +163,10 @@ class Point:
 
 @threads.small_problem
 def run_point(seed: int, labels_per_class: int, similarity: float = 1.0, steps: int = 150) -> Point:
-    """Test accuracy of transfer and scratch for one seed, label count and similarity."""
+    """Test accuracy of transfer and scratch for one seed, label count and similarity.
+
+    Used in notebook 01, section 4.
+    """
     w = world(seed)
     x_test, y_test, x_pool, y_pool = target_task(w, similarity)
     picks = [np.flatnonzero(y_pool == c)[:labels_per_class] for c in range(TARGET_CLASSES)]
@@ -187,7 +196,7 @@ class Sweep:
     def table(self) -> str:
         lines = [f"{self.name:>18} {'transfer':>16} {'scratch':>16} {'gain':>16}"]
         for j, v in enumerate(self.values):
-            cells = [f"{a[:, j].mean():.3f} ± {a[:, j].std():.3f}"
+            cells = [f"{a[:, j].mean():.3f} ± {a[:, j].std(ddof=1) if len(a) > 1 else 0.0:.3f}"  # sample std (ddof=1)
                      for a in (self.transfer, self.scratch, self.gain)]
             lines.append(f"{v:>18} " + " ".join(f"{c:>16}" for c in cells))
         return "\n".join(lines)
@@ -202,13 +211,19 @@ def _sweep(name, values, seeds, point) -> Sweep:
 
 
 def sweep_labels(label_counts, seeds, similarity: float = 1.0) -> Sweep:
-    """Transfer vs scratch as the number of target labels per class grows."""
+    """Transfer vs scratch as the number of target labels per class grows.
+
+    Used in notebook 01, section 4.
+    """
     return _sweep("labels per class", label_counts, seeds,
                   lambda s, n: run_point(s, n, similarity))
 
 
 def sweep_similarity(similarities, seeds, labels_per_class: int = 5) -> Sweep:
-    """Transfer vs scratch as the target drifts away from the source."""
+    """Transfer vs scratch as the target drifts away from the source.
+
+    Used in notebook 01, section 4.
+    """
     return _sweep("similarity", similarities, seeds,
                   lambda s, sim: run_point(s, labels_per_class, sim))
 
@@ -262,7 +277,10 @@ class L2SPResult:
 
 def l2_sp_finetune(seed: int, lam: float, labels_per_class: int = 5, similarity: float = 0.5,
                    epochs: int = 150) -> L2SPResult:
-    """Fine-tune the pretrained Keras body plus a new head on few target labels with L2-SP(λ)."""
+    """Fine-tune the pretrained Keras body plus a new head on few target labels with L2-SP(λ).
+
+    Used in notebook 02, section 7.
+    """
     import keras
 
     from . import models

@@ -15,6 +15,8 @@ class Explorer:
 
     Without a button, every change of a control re-runs `fn`. `fn` may return a matplotlib
     Figure, any object IPython can display, or None (when it prints).
+
+    Used in notebook 01, section 4 (and in notebook 02).
     """
 
     def __init__(self, fn: Callable, controls: Mapping[str, object], button: str | None = "Run",
@@ -99,6 +101,8 @@ class Upload:
 
     `fn` receives the file's name and its bytes and returns what to show (a Figure, text, ...);
     an exception it raises is shown as one line, so a bad file does not break the widget.
+
+    Used in notebook 08, section 7.
     """
 
     def __init__(self, fn: Callable[[str, bytes], object], accept: str = "image/*",

@@ -59,7 +59,46 @@ def test_grad_cam_maps_have_the_image_shape_and_lie_in_zero_one():
     heat = evaluate.grad_cam(cam_model, images)
     assert heat.shape == (4, 32, 32)
     assert heat.min() >= 0.0 and heat.max() <= 1.0
-    np.testing.assert_allclose(cam_model(images)[1], model.predict(images, verbose=0), rtol=1e-5)
+    _, scores, proba = cam_model(images)
+    np.testing.assert_allclose(proba, model.predict(images, verbose=0), rtol=1e-5)
+    np.testing.assert_allclose(keras.ops.softmax(scores), proba, rtol=1e-4, atol=1e-6)  # scores: before the softmax
+
+
+def _tiny_cam_chain():
+    """Input -> identity -> 1x1 conv (2 -> 3 maps, the 'last conv') -> GAP -> Dense(3, softmax), known weights."""
+    inputs = keras.Input((4, 4, 2))
+    conv = keras.layers.Conv2D(3, 1, use_bias=False, name="last")
+    base = keras.Model(inputs, conv(inputs), name="conv_base")
+    conv.set_weights([np.array([[1.0, 0.0, 0.5], [0.0, 1.0, -0.5]]).reshape(1, 1, 2, 3)])
+    head = keras.Sequential([keras.layers.GlobalAveragePooling2D(), keras.layers.Dense(3, activation="softmax")],
+                            name="head")
+    head.build((None, 4, 4, 3))
+    dense_w, dense_b = np.array([[3.0, 0.0, 0.0], [1.0, 0.5, 0.0], [0.0, 2.0, -1.0]]), np.array([0.0, 0.2, -0.1])
+    head.layers[-1].set_weights([dense_w, dense_b])
+    preprocess = keras.layers.Identity(name="preprocess")
+    x = keras.Input((4, 4, 2))
+    chain = models.Chain(keras.Model(x, head(base(preprocess(x)))), base, head, preprocess)
+    return chain, conv.get_weights()[0][0, 0], dense_w, dense_b
+
+
+def test_grad_cam_differentiates_the_class_score_before_the_softmax_as_computed_by_hand():
+    """Selvaraju et al. (2017) and keras.io's example: the gradient of the class *score* y_c.
+    With y = mean_ij(A) @ W + b, dy_c/dA_ijk = W[k, c] / (h w): the map is relu(Σ_k W[k, c] A_k),
+    scaled to [0, 1]. The softmax probability's gradient p_c (W[k, c] - Σ_j p_j W[k, j]) gives
+    other maps (all zeros here for classes 1 and 2)."""
+    chain, conv_w, dense_w, dense_b = _tiny_cam_chain()
+    images = np.random.default_rng(0).uniform(0, 1, (2, 4, 4, 2)).astype("float32")
+    maps = images @ conv_w  # the 1x1 convolution: [n, 4, 4, 3]
+    scores = maps.mean(axis=(1, 2)) @ dense_w + dense_b
+    cam_model = evaluate.grad_cam_model(chain, "last")
+
+    def by_hand(classes):
+        cam = np.maximum(np.einsum("nijk,nk->nij", maps, dense_w[:, classes].T / 16), 0)
+        return cam / cam.reshape(len(cam), -1).max(axis=1)[:, None, None]
+
+    np.testing.assert_allclose(evaluate.grad_cam(cam_model, images), by_hand(scores.argmax(1)), atol=1e-5)
+    for c in (1, 2):
+        np.testing.assert_allclose(evaluate.grad_cam(cam_model, images, class_index=c), by_hand([c, c]), atol=1e-5)
 
 
 def results_fixture():

@@ -1,0 +1,91 @@
+"""Each exercise can be done as its solution does, in the notebook it is asked in.
+
+The exercise texts name variables of the notebook (`my_ece(y_test, best_proba)` in 05): a name
+a later cell deletes gives the learner a NameError (issue 18), so the names are checked against
+the notebook's `del` statements, and 05's exercise 1 is run for real in `smoke`, its answer taken
+from solutions/.
+"""
+
+import ast
+import json
+import re
+
+import papermill as pm
+import pytest
+from conftest import NOTEBOOKS, ROOT
+
+
+def _cells(path):
+    return json.loads(path.read_text())["cells"]
+
+
+def _exercise_text(path):
+    markdown = [c for c in _cells(path) if c["cell_type"] == "markdown"]
+    return "".join(markdown[-1]["source"]).split("## Exercises")[-1]
+
+
+def _deleted_at_the_end(path) -> set[str]:
+    """Names a `del` removed and no later statement bound again (top-level statements, in order)."""
+    deleted: set[str] = set()
+    for cell in _cells(path):
+        if cell["cell_type"] != "code":
+            continue
+        try:
+            tree = ast.parse("".join(cell["source"]))
+        except SyntaxError:  # a %magic line: not Python
+            continue
+        for stmt in tree.body:
+            if isinstance(stmt, ast.Delete):
+                deleted |= {t.id for t in stmt.targets if isinstance(t, ast.Name)}
+                deleted |= {e.id for t in stmt.targets if isinstance(t, ast.Tuple) for e in t.elts
+                            if isinstance(e, ast.Name)}
+            else:
+                deleted -= {n.id for n in ast.walk(stmt) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+                deleted -= {n.name for n in ast.walk(stmt) if isinstance(n, (ast.FunctionDef, ast.ClassDef))}
+    return deleted
+
+
+def _names_in_code_spans(text) -> set[str]:
+    names = set()
+    for span in re.findall(r"`([^`]+)`", text):
+        try:
+            tree = ast.parse(" ".join(span.split()), mode="eval")
+        except SyntaxError:
+            continue
+        names |= {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)}
+    return names
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
+def test_exercises_name_no_variable_the_notebook_deleted(path):
+    gone = _names_in_code_spans(_exercise_text(path)) & _deleted_at_the_end(path)
+    assert not gone, f"{path.name}: the exercises use {sorted(gone)}, which a cell deletes (`del`): keep what they need"
+
+
+def test_the_deleted_name_check_sees_a_deleted_variable():
+    text = "compare `my_ece(y_test, best.test_proba)` with `rep.ece`"
+    assert {"best", "y_test", "rep", "my_ece"} <= _names_in_code_spans(text)
+
+
+def test_05_exercise_1_done_as_its_solution_runs_in_smoke_and_matches_rep_ece(tmp_path):
+    nb_path = next(p for p in NOTEBOOKS if p.name.startswith("05"))
+    solution = ROOT / "solutions" / nb_path.name.replace(".ipynb", "_solutions.ipynb")
+    answer = next("".join(c["source"]) for c in _cells(solution)
+                  if c["cell_type"] == "code" and "def my_ece" in "".join(c["source"]))
+    asked = re.search(r"compare\s+`(my_ece\([^`]+\))`\s+with\s+`([^`]+)`", _exercise_text(nb_path))
+    assert asked, "05's exercise 1 no longer says `compare my_ece(...) with ...`: update this test"
+    call, reference = asked.groups()
+    nb = json.loads(nb_path.read_text())
+    cell = next(c for c in nb["cells"] if c["cell_type"] == "code" and "checks.ECE.check(my_ece)" in "".join(c["source"]))
+    cell["source"] = (f"from course_utils import checks\n\n{answer}\n\nours, reference = {' '.join(call.split())}, {reference}\n"
+                      "print(f'EXERCISE-1 {ours!r} {reference!r}')\n")
+    done = tmp_path / "05_done.ipynb"
+    done.write_text(json.dumps(nb))
+    out = tmp_path / "05_out.ipynb"
+    pm.execute_notebook(str(done), str(out), parameters={"PROFILE": "smoke"}, cwd=str(nb_path.parent),
+                        kernel_name="python3", progress_bar=False)
+    text = "".join("".join(o.get("text", "")) for c in json.loads(out.read_text())["cells"] for o in c.get("outputs", []))
+    ours, reference = map(float, re.search(r"EXERCISE-1 (\S+) (\S+)", text).groups())
+    assert ours == pytest.approx(reference, abs=1e-12)
+    assert "✅ **correct**" in "".join("".join(o.get("data", {}).get("text/markdown", ""))
+                                      for c in json.loads(out.read_text())["cells"] for o in c.get("outputs", []))

@@ -1,0 +1,36 @@
+"""Times in one place: docs/times.md, generated from a measured run; the notebooks' headers point
+there instead of typing seconds (they disagreed with the README before: issue 18)."""
+
+import importlib.util
+import json
+import re
+
+from conftest import NOTEBOOKS, ROOT
+
+TYPED_TIME = re.compile(r"\d+(?:\.\d+)?\s*(?:s|sec|seconds?|min|minutes?)\b|≈")
+
+
+def _time_paragraph(path):
+    first = "".join(json.loads(path.read_text())["cells"][0]["source"])
+    return re.search(r"\*\*Time\.\*\*.*?(?=\n\n|\Z)", first, flags=re.DOTALL).group(0)
+
+
+def test_notebook_headers_point_to_the_times_page_and_type_no_times():
+    for path in NOTEBOOKS:
+        text = _time_paragraph(path)
+        assert "docs/times.md" in text, f"{path.name}: point the **Time.** line to docs/times.md"
+        assert not TYPED_TIME.search(text), f"{path.name}: a typed time in the header ({text!r}): docs/times.md holds them"
+
+
+def test_the_typed_time_pattern_sees_the_old_headers():
+    assert TYPED_TIME.search("`smoke` ≈ 20 s; `fast` ≈ 1.5 min with VGG16")
+    assert not TYPED_TIME.search("Measured per profile in `docs/times.md` (section 3)")
+
+
+def test_the_times_page_is_generated_from_the_committed_runs():
+    spec = importlib.util.spec_from_file_location("times_table", ROOT / "benchmarks" / "times_table.py")
+    times_table = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(times_table)
+    assert times_table.main(["--check"]) == 0, "docs/times.md is out of date: python benchmarks/times_table.py"
+    page = (ROOT / "docs" / "times.md").read_text()
+    assert all(f"`{p.name}`" in page for p in NOTEBOOKS), "every notebook has a row"
