@@ -54,9 +54,10 @@ MIN_TRAIN = 100
 
 def split_sizes(classes: int, per_class: int, train_cap: int | None) -> tuple[int, int, int]:
     """(train, val, test) images in all for a dataset of `classes` × `per_class` images."""
-    test = min(math.ceil(TEST_IMAGES / classes), round(per_class * TEST_FRACTION))
-    val = min(math.ceil(VAL_IMAGES / classes), round(per_class * VAL_FRACTION))
-    train = per_class - test - val
+    test_pool, val_pool = round(per_class * TEST_FRACTION), round(per_class * VAL_FRACTION)
+    test = min(math.ceil(TEST_IMAGES / classes), test_pool)
+    val = min(math.ceil(VAL_IMAGES / classes), val_pool)
+    train = per_class - test_pool - val_pool  # what is carved for test and validation never trains
     if train_cap is not None:
         train = min(train, train_cap)
     return classes * train, classes * val, classes * test

@@ -22,21 +22,23 @@ it holds when the difference itself is at or above −m (used for a trained head
 logistic-regression probe on the same features), and never is inconclusive. A claim with no way to
 measure its noise (one accuracy without an image count) is refused. A claim about what
 pretrained weights achieve is **not checked** when the model evaluated has random weights.
-Every verdict is appended to outputs/claims.json, with the profile, backbone and dataset of the
-run, so the whole-course run (and the real test tier) counts them.
+Every verdict is recorded in outputs/claims.json, with the profile, backbone and dataset of the
+run, so the whole-course run (and the real test tier) counts them: written atomically under a
+lock (notebooks may run at once), one verdict per notebook and claim; a notebook started with
+another configuration drops only its own earlier claims.
 """
 
 from __future__ import annotations
 
 import json
 import math
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Sequence
 
 import numpy as np
 
-from . import paths
+from . import paths, storage
 
 VERDICTS = ("holds", "inconclusive", "does not hold", "not checked")
 
@@ -149,36 +151,76 @@ def verdict(ev: Evidence, kind: str = "beats", within: float = 0.0) -> str:
     return "does not hold" if high < -within else "inconclusive"
 
 
+class LedgerError(RuntimeError):
+    """The claims ledger cannot be read (the message names the file and what to do)."""
+
+
 def ledger_path() -> Path:
     return paths.outputs_dir() / "claims.json"
 
 
+def _unwritable(path: Path, err: OSError) -> LedgerError:
+    return LedgerError(
+        f"Cannot write the claims ledger {path} ({err.strerror or err}). Point COURSE_OUTPUT_DIR at a "
+        "folder you can write to (or fix this one's permissions) and run the cell again.")
+
+
+def _write(entries: list[Claim]) -> None:
+    storage.write_text(ledger_path(), json.dumps([asdict(e) for e in entries], indent=2) + "\n")
+
+
 def _save(claim: Claim) -> None:
+    """Record `claim`, replacing the same notebook's earlier verdict on the same claim."""
     path = ledger_path()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    entries = [e for e in load() if (e.notebook, e.claim) != (claim.notebook, claim.claim)]
-    entries.append(claim)
-    path.write_text(json.dumps([asdict(e) for e in entries], indent=2) + "\n")
+    try:
+        with storage.locked(path):
+            entries = [e for e in load() if (e.notebook, e.claim) != (claim.notebook, claim.claim)]
+            entries.append(claim)
+            _write(entries)
+    except OSError as err:
+        raise _unwritable(path, err) from err
 
 
-def keep_only(run: dict) -> None:
-    """Drop recorded claims of other runs (another profile, backbone or dataset) from the ledger."""
+def keep_only(run: dict, notebook: str | None = None) -> None:
+    """Drop `notebook`'s claims recorded by other runs (another profile, backbone or dataset).
+
+    Other notebooks' claims stay, whatever configuration made them: a course run where 05
+    uses VGG16 and 06 MobileNet ends with both notebooks' claims. `notebook=None` drops every
+    claim of another configuration.
+    """
     path = ledger_path()
-    entries = load()
-    kept = [e for e in entries if e.run == run]
-    if len(kept) != len(entries):
-        path.write_text(json.dumps([asdict(e) for e in kept], indent=2) + "\n")
+    if not path.exists():
+        return
+    try:
+        with storage.locked(path):
+            entries = load()
+            kept = [e for e in entries if e.run == run or (notebook is not None and e.notebook != notebook)]
+            if len(kept) != len(entries):
+                _write(kept)
+    except OSError as err:
+        raise _unwritable(path, err) from err
 
 
 def load() -> list[Claim]:
-    """The claims recorded so far in this outputs folder."""
+    """The claims recorded so far in this outputs folder (raises ``LedgerError`` if it is damaged)."""
     path = ledger_path()
-    if not path.exists():
-        return []
     try:
-        return [Claim(**e) for e in json.loads(path.read_text())]
-    except (ValueError, TypeError):
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
         return []
+    except OSError as err:
+        raise LedgerError(f"Cannot read the claims ledger {path} ({err.strerror or err}).") from err
+    known = {f.name for f in fields(Claim)}
+    try:
+        raw = json.loads(text)
+        if not isinstance(raw, list):
+            raise TypeError("not a list of claims")
+        # Fields added since the file was written take their defaults; unknown ones are ignored.
+        return [Claim(**{k: v for k, v in e.items() if k in known}) for e in raw]
+    except (ValueError, TypeError, AttributeError) as err:
+        raise LedgerError(
+            f"The claims ledger {path} is damaged ({err}); nothing was written to it. Move it aside "
+            "(or delete it), then run again the notebooks whose claims you want counted.") from err
 
 
 def compare(notebook: str, claim: str, a, b, *, pretrained: bool, kind: str = "beats",

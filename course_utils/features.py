@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from . import data, models, paths
+from . import backbones, data, models, paths
 from ._quiet import keras as _load_keras
 
 keras = _load_keras()  # TensorFlow's C++ start-up lines kept out of notebooks
@@ -47,10 +47,16 @@ def extractor(base, backbone: str, layer: str | None = None):
     """A model mapping raw [0, 255] RGB images to the output of `layer` (default: the base's).
 
     Built once per base and layer and kept on the base itself (so it lives and dies with
-    the base), and Keras traces its predict function once.
+    the base), and Keras traces its predict function once. `backbone` must be the one `base`
+    was built as (``run.backbone.name``): another's preprocessing is refused.
 
     Used in notebook 04, section 4 (and in notebook 06).
     """
+    b = backbones.get(backbone)
+    if not b.matches(base):
+        raise ValueError(f"features.extractor(conv_base, {backbone!r}): this base is not {b.title} (no layer "
+                         f"{b.first_conv!r} with {b.first_filters} filters), so {b.title}'s preprocessing would "
+                         "feed it wrong pixels. Pass the backbone the base was built as: run.backbone.name.")
     cache = base.__dict__.get("_course_extractors")
     if cache is None:
         cache = {}
@@ -63,12 +69,32 @@ def extractor(base, backbone: str, layer: str | None = None):
     return cache[layer]
 
 
+# (path, size, inode, mtime, ctime) -> digest of the file's bytes, for this process: a split is
+# hashed once per kernel, and a file rewritten since is hashed again (its ctime changes on every
+# write, even when its size stays and its mtime is set back).
+_DIGESTS: dict[tuple, str] = {}
+
+
+def content_digest(path: Path | str) -> str:
+    """A short digest of a file's bytes (remembered while the file is not written to)."""
+    st = os.stat(path)
+    memo = (str(Path(path).resolve()), st.st_size, st.st_ino, st.st_mtime_ns, st.st_ctime_ns)
+    if memo not in _DIGESTS:
+        h = hashlib.blake2b(digest_size=16)
+        with open(path, "rb") as f:
+            while block := f.read(1 << 20):
+                h.update(block)
+        _DIGESTS[memo] = h.hexdigest()
+    return _DIGESTS[memo]
+
+
 def _key(base, backbone: str, split: data.Split, image_size: int, layer: str | None,
          dataset_name: str, role: str) -> str:
-    files = hashlib.sha256("\n".join(f"{p}\t{y}" for p, y in zip(split.paths, split.labels)).encode())
+    files = hashlib.sha256("\n".join(f"{p}\t{y}\t{content_digest(p)}"
+                                      for p, y in zip(split.paths, split.labels)).encode())
     parts = {"backbone": backbone, "weights": weights_fingerprint(base, layer), "layer": layer or "output",
              "image_size": image_size, "dataset": dataset_name, "split": role,
-             "files": files.hexdigest()[:16], "format": 2}
+             "files": files.hexdigest()[:16], "format": 3}
     return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()[:20]
 
 
@@ -85,14 +111,17 @@ def extract(base, backbone: str, split: data.Split, image_size: int, *, dataset_
             layer: str | None = None, batch_size: int = 32, cache_dir: Path | None = None,
             ) -> tuple[np.ndarray, np.ndarray, CacheInfo]:
     """Features and labels of a split, from the cache when present; returns (x, y, info)."""
-    folder = Path(cache_dir) if cache_dir else paths.cache_dir() / "features"
-    folder.mkdir(parents=True, exist_ok=True)
     key = _key(base, backbone, split, image_size, layer, dataset_name, role)
-    path = folder / f"{dataset_name}-{backbone}-{role}-{image_size}px-{layer or 'output'}-{key}.npz"
-    if path.exists():
-        loaded = _load(path, len(split))
-        if loaded is not None:
-            return loaded[0], loaded[1], CacheInfo(True, path, 0.0, None)
+    name = f"{dataset_name}-{backbone}-{role}-{image_size}px-{layer or 'output'}-{key}.npz"
+    # A read-only shared data folder is still read; new files then go where the course can write.
+    folders = [Path(cache_dir)] if cache_dir else [paths.cache_dir() / "features", paths.work_dir("features")]
+    for folder in dict.fromkeys(folders):
+        if (folder / name).exists():
+            loaded = _load(folder / name, len(split))
+            if loaded is not None:
+                return loaded[0], loaded[1], CacheInfo(True, folder / name, 0.0, None)
+    path = folders[-1] / name
+    path.parent.mkdir(parents=True, exist_ok=True)
     model = extractor(base, backbone, layer)
     ds = data.to_dataset(split, image_size, batch_size, cache=False)
     start = time.perf_counter()

@@ -33,7 +33,10 @@ from .images import check_image
 # there is nothing left to train on once each split has its one image.
 MIN_IMAGES_PER_CLASS = 10
 BALANCE_WARNING = 3.0  # largest class / smallest class above this: a warning
-LISTED = 10  # duplicate groups and skipped files printed by summary(); the report keeps all
+LISTED = 10  # duplicate groups printed by summary(); the report keeps all
+# Kinds of skipped files that need no action: summary() counts them and names a few; every
+# file skipped for another reason (damaged, unsupported, too large) is listed.
+_HARMLESS = {"hidden file", "hidden folder, not searched", "not an image file"}
 
 
 @dataclass
@@ -70,6 +73,29 @@ class FolderReport:
         except ValueError:
             return path
 
+    def skipped_by_reason(self) -> dict[str, list[tuple[str, str]]]:
+        """The skipped files grouped by kind of reason ("hidden file", "corrupt or truncated", ...)."""
+        groups: dict[str, list[tuple[str, str]]] = defaultdict(list)
+        for path, why in self.skipped:
+            groups[why.split(" (")[0].split(":")[0]].append((path, why))
+        return dict(groups)
+
+    def _skipped_by_reason(self) -> list[str]:
+        """Harmless kinds (hidden, not an image) counted with a few names; every other file listed.
+
+        Ten .DS_Store files never hide a broken photo.
+        """
+        lines = []
+        for kind, entries in sorted(self.skipped_by_reason().items(), key=lambda kv: kv[0] in _HARMLESS):
+            if kind in _HARMLESS:
+                names = ", ".join(self._short(p) for p, _ in entries[:3])
+                more = f" and {len(entries) - 3} more" if len(entries) > 3 else ""
+                lines.append(f"  {kind}: {len(entries)} ({names}{more})")
+            else:
+                lines.append(f"  {kind}: {len(entries)}")
+                lines += [f"    {self._short(p)}: {why}" for p, why in entries]
+        return lines
+
     def summary(self) -> str:
         roles = list(self.counts)
         lines = [f"folder {self.root}: {len(self.classes)} classes, {sum(self.per_class.values())} usable images"
@@ -86,10 +112,7 @@ class FolderReport:
             lines.append(f"image sizes (pixels): width min {w.min()} / median {np.median(w):g} / max {w.max()}, "
                          f"height min {h.min()} / median {np.median(h):g} / max {h.max()}")
         lines.append(f"skipped files: {len(self.skipped)}")
-        for path, why in self.skipped[:LISTED]:
-            lines.append(f"  {self._short(path)}: {why}")
-        if len(self.skipped) > LISTED:
-            lines.append(f"  ... and {len(self.skipped) - LISTED} more (report.skipped)")
+        lines += self._skipped_by_reason()
         lines.append(f"exact duplicates (the same bytes under two names): {len(self.duplicates)} group(s), "
                      f"{len(self.duplicates_across('class'))} across classes, "
                      f"{len(self.duplicates_across('split'))} across split folders")
@@ -191,3 +214,44 @@ def across_splits(dataset) -> list[list[tuple[str, str]]]:
         for p in split.paths:
             by_digest[_digest(Path(p))].append((role, p))
     return [g for g in by_digest.values() if len({role for role, _ in g}) > 1]
+
+
+NEAR = 3  # bits (of 64) two difference hashes may differ by for the same photo resized or re-encoded
+
+
+def near_across_splits(dataset, hashes: dict[str, int], max_distance: int = NEAR) -> list[list[tuple[str, str]]]:
+    """Groups of files in two splits of `dataset` whose pictures are the same or nearly (resized, re-encoded).
+
+    `hashes`: file -> ``images.dhash`` (``split_folders.hashes`` of the run's split folders). Each
+    group lists (split, path), first by split order. Pairs are found through 4 bands of 16 bits:
+    two hashes within 3 bits of each other agree exactly on at least one band.
+    """
+    role_of = {str(p): role for role, split in dataset.splits().items() for p in split.paths}
+    files = [f for f in role_of if f in hashes]
+    buckets: dict[tuple[int, int], list[str]] = defaultdict(list)
+    for f in files:
+        for band in range(4):
+            buckets[band, (hashes[f] >> (16 * band)) & 0xFFFF].append(f)
+    parent = {f: f for f in files}
+
+    def root(f: str) -> str:
+        while parent[f] != f:
+            parent[f] = parent[parent[f]]
+            f = parent[f]
+        return f
+
+    for members in buckets.values():
+        # A band shared by hundreds of files is a flat one (blank skies, plain backgrounds): the
+        # other three bands still pair real copies.
+        if len(members) > 500 or len({role_of[f] for f in members}) < 2:
+            continue
+        for i, a in enumerate(members):
+            for b in members[i + 1:]:
+                if role_of[a] != role_of[b] and (hashes[a] ^ hashes[b]).bit_count() <= max_distance:
+                    parent[root(a)] = root(b)
+    groups: dict[str, list[str]] = defaultdict(list)
+    for f in files:
+        groups[root(f)].append(f)
+    order = {role: i for i, role in enumerate(dataset.splits())}
+    return [sorted(((role_of[f], f) for f in g), key=lambda rf: (order[rf[0]], rf[1]))
+            for g in groups.values() if len({role_of[f] for f in g}) > 1]

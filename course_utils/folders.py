@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .errors import DatasetError
-from .images import IMAGE_EXTENSIONS
+from .images import IMAGE_EXTENSIONS, UNSUPPORTED
 
 SPLITS = ("train", "val", "test")
 # Folder names accepted for each split when a dataset comes with its own split folders,
@@ -115,6 +115,8 @@ def _class_files(class_dir: Path, report: ScanReport) -> list[Path]:
                     visit(entry, above | {real})
             elif not entry.is_file():
                 report.skip(entry, "not a regular file")
+            elif entry.suffix.lower() in UNSUPPORTED:
+                report.skip(entry, UNSUPPORTED[entry.suffix.lower()])
             elif entry.suffix.lower() not in IMAGE_EXTENSIONS:
                 report.skip(entry, f"not an image file (extension {entry.suffix or 'none'})")
             else:
@@ -151,6 +153,17 @@ def _find_split_dirs(root: Path) -> dict[str, Path]:
         for split, names in SPLIT_DIR_NAMES.items():
             if d.name.lower() in names:
                 found[split].append(d)
+    # A folder named like a split that holds images, not class folders, is a class ("train" the
+    # locomotive, "test" the cricket match): with no real split folder beside it the folder is flat.
+    as_classes = [d for dirs in found.values() for d in dirs if not _holds_classes(d)]
+    if as_classes and len(as_classes) == sum(len(dirs) for dirs in found.values()):
+        return {}
+    if as_classes:
+        names = ", ".join(f"{d.name}/" for d in as_classes)
+        raise DatasetError(
+            f"{root}: {names} holds images, not class folders, but its name is a split folder's name and "
+            f"other split folders sit beside it. If it is a class, rename it (e.g. {as_classes[0].name}_class/) "
+            f"and put it inside each split folder; if it is a split folder, put its images in class sub-folders.")
     for split, dirs in found.items():
         if len(dirs) > 1:
             raise DatasetError(
@@ -164,6 +177,11 @@ def _find_split_dirs(root: Path) -> dict[str, Path]:
             f"{root}/train/ with one sub-folder per class, or rename the folder that is one."
         )
     return {s: found[s][0] for s in SPLITS if s in found}
+
+
+def _holds_classes(folder: Path) -> bool:
+    """True when `folder` holds at least one visible sub-folder (class folders, for a split folder)."""
+    return any(d.name not in _NOT_CLASSES for d in _visible_dirs(folder))
 
 
 def _check_path(root: Path) -> None:
@@ -241,10 +259,15 @@ def scan_folder(root: Path | str, split_dirs: dict[str, str] | None = None) -> F
             )
         files[role] = {}
         for cdir in class_dirs:
+            before = len(report.skipped)
             found = _class_files(cdir, report)
             if not found:
+                set_aside = report.skipped[before:]
+                why = "".join(f" {Path(p).name}: {reason}." for p, reason in set_aside[:3])
+                more = f" ({len(set_aside)} files set aside, e.g.{why})" if set_aside else ""
                 raise DatasetError(
-                    f"Class folder {cdir} holds no image files. Add images or remove the folder."
+                    f"Class folder {cdir} holds no image files the course can read{more} Add images "
+                    "(JPEG, PNG, ...) or remove the folder."
                 )
             files[role][cdir.name] = found
     classes = _same_classes(folders, files)

@@ -21,7 +21,15 @@ from PIL import ExifTags, Image, ImageOps, UnidentifiedImageError
 
 from .errors import DatasetError
 
-IMAGE_EXTENSIONS = {".jpg", ".jpeg", ".png", ".bmp", ".gif", ".webp", ".tif", ".tiff"}
+IMAGE_EXTENSIONS = {".jpg", ".jpeg", ".jfif", ".png", ".bmp", ".gif", ".webp", ".tif", ".tiff"}
+
+# Photo formats Pillow cannot open without a plug-in: named, with the way to convert them.
+HEIC_HOW = ("HEIC/HEIF photo (an iPhone's format), which the course cannot read: convert it to JPEG (on a Mac: "
+            "open it in Preview, File > Export as JPEG, or `sips -s format jpeg IMG.heic --out IMG.jpg`; on "
+            "the iPhone: Settings > Camera > Formats > Most Compatible; elsewhere: any image editor)")
+UNSUPPORTED = {".heic": HEIC_HOW, ".heif": HEIC_HOW,
+               ".pdf": "PDF document, not an image: export the page as PNG or JPEG",
+               ".svg": "SVG drawing, not a photo: export it as PNG"}
 
 # 64 megapixels (8000 x 8000). Above what cameras and phones save by default (12-50 MP), and
 # below Pillow's own warning limit (~89.5 MP), so Pillow never warns about an image we accept.
@@ -120,9 +128,10 @@ def check_image(path: Path | str) -> ImageCheck:
     except ImageError as err:
         return ImageCheck(False, err.reason)
     except UnidentifiedImageError:
-        return ImageCheck(False, "not an image")
-    except (OSError, SyntaxError, ValueError, EOFError) as err:
-        return ImageCheck(False, f"corrupt or truncated ({err})")
+        return ImageCheck(False, UNSUPPORTED.get(path.suffix.lower(), "not an image"))
+    except Exception as err:  # noqa: BLE001  a damaged file makes Pillow raise anything (TypeError for a
+        # TIFF without dimensions, struct.error, ...): one bad file must never stop a folder scan
+        return ImageCheck(False, f"corrupt or truncated ({type(err).__name__}: {err})")
 
 
 def inspect_image(path: Path | str) -> tuple[bool, str]:
@@ -161,5 +170,38 @@ def load_image(path: Path | str, image_size: int | tuple[int, int]) -> np.ndarra
             return np.asarray(rgb, dtype=np.uint8)
     except ImageError:
         raise
-    except (OSError, SyntaxError, ValueError, EOFError) as err:
-        raise ImageError(path, f"unreadable ({err}); replace or remove the file") from err
+    except UnidentifiedImageError as err:
+        why = UNSUPPORTED.get(Path(str(path)).suffix.lower(), str(err))
+        raise ImageError(path, f"unreadable ({why}); replace or remove the file") from err
+    except Exception as err:  # damaged files make Pillow raise many kinds (see check_image)
+        raise ImageError(path, f"unreadable ({type(err).__name__}: {err}); replace or remove the file") from err
+
+
+def problem(path: Path | str, parameter: str = "IMAGE_FILE") -> str:
+    """Why the image file `path` cannot be used, in one line naming `parameter`; "" when it can.
+
+    Checked before any training, so a wrong path costs nothing.
+    """
+    p = Path(path).expanduser()
+    if not p.exists():
+        return (f"{parameter}={str(path)!r}: no such file (paths are relative to {Path.cwd()}). Give the path "
+                "of an image file: JPEG, PNG, ...")
+    if p.is_dir():
+        return f"{parameter}={str(path)!r} is a folder: give one image file in it."
+    found = check_image(p)
+    if not found.ok:
+        return f"{parameter}={str(path)!r} cannot be used: {found.reason}."
+    return ""
+
+
+def dhash(pixels: np.ndarray) -> int:
+    """A 64-bit difference hash of an image array: equal or close for the same photo resized or re-encoded.
+
+    The image in grey, shrunk to 9×8, and one bit per pair of horizontal neighbours (left
+    brighter than right). Two copies of one photo differ in a few bits at most; two different
+    photos in about half of them.
+    """
+    grey = Image.fromarray(np.asarray(pixels, dtype=np.uint8)).convert("L").resize((9, 8), Image.BILINEAR)
+    a = np.asarray(grey, dtype=np.int16)
+    bits = (a[:, :-1] > a[:, 1:]).ravel()
+    return int(np.packbits(bits).view(">u8")[0])

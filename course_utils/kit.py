@@ -16,8 +16,11 @@ KIT_DIR/README.txt (docs/teaching.md, "The offline room", says the same). The ki
     kit.json   what was put in, with sizes and checksums; README.txt, the learners' steps
 
 Weights and datasets are found first in --from-data, then in this clone's data folder and Keras'
-cache, and only then downloaded (the course's own fetch, checksums verified). Nothing is
-overwritten: a file already in the kit is kept (and its checksum verified).
+cache, and only then downloaded (the course's own fetch, checksums verified). Building again
+completes and updates a kit without losing anything: weights and datasets already in it are
+kept (and verified); a course file is updated only while it is still the one the kit wrote
+(kit.json records their checksums), so an instructor's edited notebooks and added worksheets
+stay, and are listed; nothing is deleted.
 """
 
 from __future__ import annotations
@@ -30,7 +33,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from . import backbones, data, paths, profiles
+from . import backbones, data, paths, profiles, storage
 
 ENV_VARS = ("COURSE_DATA_DIR", "KERAS_HOME", "COURSE_OFFLINE")
 
@@ -61,14 +64,35 @@ def course_files(root: Path) -> list[Path]:
     return sorted(p for p in files if (root / p).is_file())
 
 
-def copy_course(root: Path, dest: Path, kit: Path) -> int:
-    """Copy the repository's files to `dest` (none from inside `kit`); returns how many."""
+def copy_course(root: Path, dest: Path, kit: Path, written: dict[str, str] | None = None,
+                ) -> tuple[int, dict[str, str], list[str]]:
+    """Copy the repository's files to `dest` (none from inside `kit`), never over someone's edits.
+
+    `written`: relative path -> SHA-256 of each file an earlier build wrote (kit.json). A file of
+    `dest` is replaced only when it is still what the kit wrote; a file someone changed or added
+    is kept as it is, and nothing is deleted. Returns (files copied or kept up to date, what
+    this build wrote (path -> SHA-256), files kept because someone changed them).
+    """
+    written = written or {}
     inside = kit.resolve().relative_to(root.resolve()) if kit.resolve().is_relative_to(root.resolve()) else None
     files = [p for p in course_files(root) if inside is None or not p.is_relative_to(inside)]
+    now: dict[str, str] = {}
+    kept: list[str] = []
     for rel in files:
-        (dest / rel).parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy2(root / rel, dest / rel)
-    return len(files)
+        key, target = rel.as_posix(), dest / rel
+        digest = data.file_digest(root / rel)
+        if target.exists():
+            there = data.file_digest(target) if target.is_file() else None
+            if there == digest:
+                now[key] = digest
+                continue
+            if there is None or written.get(key) != there:  # changed (or added) by someone: theirs
+                kept.append(key)
+                continue
+        target.parent.mkdir(parents=True, exist_ok=True)
+        _copy_new(root / rel, target)
+        now[key] = digest
+    return len(now), now, kept
 
 
 def _sources(from_data: Path | None) -> list[Path]:
@@ -175,6 +199,14 @@ On each laptop, with Python 3.10-3.13 and no internet:
 """
 
 
+def _written(kit: Path) -> dict[str, str]:
+    """The course files an earlier build wrote, with their checksums (empty for older kits)."""
+    try:
+        return dict(json.loads((kit / "kit.json").read_text()).get("course_checksums", {}))
+    except (OSError, ValueError, TypeError, AttributeError):
+        return {}
+
+
 def build(kit: Path, *, backbones_: list[str], datasets: list[str], wheels: bool = False,
           from_data: Path | None = None, platforms: list[str] | None = None,
           python_version: str | None = None) -> dict:
@@ -183,6 +215,9 @@ def build(kit: Path, *, backbones_: list[str], datasets: list[str], wheels: bool
     if root is None:
         raise KitError("Build the kit from a clone of the course repository (course_utils is not running from one).")
     kit = kit.resolve()
+    if kit.exists() and not kit.is_dir():
+        raise KitError(f"{kit} is a file, not a folder: give the kit a folder path (new or empty), "
+                       f"for instance {kit.parent / 'kit'}.")
     if kit.exists() and any(kit.iterdir()) and not (kit / "kit.json").exists():
         raise KitError(f"{kit} exists and is not a kit built by this command: choose a new or empty folder "
                        "(nothing in it was changed).")
@@ -191,9 +226,7 @@ def build(kit: Path, *, backbones_: list[str], datasets: list[str], wheels: bool
     os.environ.pop("COURSE_WEIGHTS_DIR", None)
     os.environ.update({k: v for k, v in environment(kit).items() if k != "COURSE_OFFLINE"})
     try:
-        if (kit / "course").exists():
-            shutil.rmtree(kit / "course")  # the kit's own copy of the repository: rebuilt each time
-        copied = copy_course(root, kit / "course", kit)
+        copied, written, kept = copy_course(root, kit / "course", kit, _written(kit))
         (kit / "keras" / "models").mkdir(parents=True, exist_ok=True)
         weights = gather_weights(backbones_, sources, keras_cache)
         dsets = gather_datasets(datasets, sources)
@@ -209,10 +242,11 @@ def build(kit: Path, *, backbones_: list[str], datasets: list[str], wheels: bool
     _write_env_scripts(kit)
     from . import __version__
 
-    manifest = {"course_utils": __version__, "course_files": copied, "weights": weights, "datasets": dsets,
+    manifest = {"course_utils": __version__, "course_files": copied, "kept_as_edited": kept,
+                "course_checksums": written, "weights": weights, "datasets": dsets,
                 "wheels": sorted(p.name for p in (kit / "wheels").glob("*")) if wheels else [],
                 "environment": {k: v.replace(str(kit), "<kit>") for k, v in environment(kit).items()}}
-    (kit / "kit.json").write_text(json.dumps(manifest, indent=2) + "\n")
+    storage.write_text(kit / "kit.json", json.dumps(manifest, indent=2) + "\n")
     import datetime
 
     (kit / "README.txt").write_text(README.format(
@@ -250,6 +284,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"ok   {row['backbone']} weights: {row['file']} ({row['bytes']:,} bytes, {row['origin']})")
     for row in manifest["datasets"]:
         print(f"ok   dataset {row['dataset']}: {row['folder']} ({row['files']:,} files, {row['origin']})")
+    for rel in manifest["kept_as_edited"]:
+        print(f"kept course/{rel}: changed or added in the kit (not overwritten; delete it to get the course's)")
     print(f"kit ready: {args.kit.resolve()} ({manifest['course_files']} course files"
           + (f", {len(manifest['wheels'])} wheels)" if args.wheels else ", no wheels)")
           + "; learners follow its README.txt")

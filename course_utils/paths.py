@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import tempfile
 from pathlib import Path
 
 _PACKAGE_DIR = Path(__file__).resolve().parent
@@ -53,6 +54,32 @@ def outputs_dir() -> Path:
     """
     env = os.environ.get("COURSE_OUTPUT_DIR")
     if env:
-        return Path(env).expanduser()
+        folder = Path(env).expanduser()
+        if folder.exists() and not folder.is_dir():
+            raise NotADirectoryError(
+                f"COURSE_OUTPUT_DIR={env!r} is a file, not a folder: point it at a folder (created if "
+                f"missing), e.g. {folder.parent / 'outputs'}, or unset it to use the repository's outputs/.")
+        return folder
     root = repo_root()
     return (root if root is not None else Path.cwd()) / "outputs"
+
+
+def writable(folder: Path) -> bool:
+    """True when files can be created in `folder` (created if missing)."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=folder):
+            return True
+    except OSError:
+        return False
+
+
+def work_dir(sub: str) -> Path:
+    """Where the course writes what it computes (split folders, features): ``<cache_dir>/<sub>``.
+
+    When the data folder is read-only (a classroom's shared COURSE_DATA_DIR), the course's own
+    files go to ``<outputs_dir>/cache/<sub>`` instead; what the shared folder already holds is
+    still read from there.
+    """
+    shared = cache_dir() / sub
+    return shared if writable(shared) else outputs_dir() / "cache" / sub

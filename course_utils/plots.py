@@ -269,23 +269,47 @@ def feature_maps(maps: Mapping[str, np.ndarray], channels: int = 6):
     return fig
 
 
+MAX_MATRIX_CLASSES = 30  # a confusion matrix drawn with more classes than this shows the most confused
+MAX_FIGURE_INCHES = 14.0  # its side at most (1,400 px at 100 dpi): Binder's 2 GB survive 200 classes
+
+
+def most_confused(cm, k: int = MAX_MATRIX_CLASSES) -> np.ndarray:
+    """Indices (sorted) of the `k` classes with the most errors, as true or as predicted class."""
+    cm = np.asarray(cm)
+    errors = cm.sum(axis=0) + cm.sum(axis=1) - 2 * np.diag(cm)
+    order = np.argsort(-errors, kind="stable")[:k]
+    return np.sort(order)
+
+
 def confusion_matrix(cm, class_names: Sequence[str], title: str = ""):
     """A confusion matrix with counts in the cells (rows: true class, columns: predicted).
+
+    Past ``MAX_MATRIX_CLASSES`` classes only the most confused ones are drawn (``most_confused``;
+    the title says so), in a figure of at most ``MAX_FIGURE_INCHES`` a side: a 200-class matrix
+    would otherwise be a 14,000-pixel image of unreadable cells.
 
     Used in notebook 05, section 2 (and in notebook 08).
     """
     import matplotlib.pyplot as plt
 
     cm = np.asarray(cm)
-    fig, ax = plt.subplots(figsize=(1.2 + 0.7 * len(class_names), 1 + 0.7 * len(class_names)))
+    names = list(class_names)
+    if len(names) > MAX_MATRIX_CLASSES:
+        keep = most_confused(cm)
+        title = (f"{title}\n" if title else "") + (f"the {len(keep)} most confused of {len(names)} classes "
+                                                   "(the full matrix is in the report)")
+        cm, names = cm[np.ix_(keep, keep)], [names[i] for i in keep]
+    side = min(MAX_FIGURE_INCHES, 1.2 + 0.7 * len(names))
+    font = 10 if len(names) <= 12 else 7 if len(names) <= 20 else 5
+    fig, ax = plt.subplots(figsize=(side, side - 0.2))
     ax.imshow(cm, cmap="Blues")
-    ax.set_xticks(range(len(class_names)), class_names, rotation=45, ha="right")
-    ax.set_yticks(range(len(class_names)), class_names)
+    ax.set_xticks(range(len(names)), names, rotation=45, ha="right", fontsize=font)
+    ax.set_yticks(range(len(names)), names, fontsize=font)
     ax.set_xlabel("predicted")
     ax.set_ylabel("true")
     for i in range(cm.shape[0]):
         for j in range(cm.shape[1]):
-            ax.text(j, i, int(cm[i, j]), ha="center", va="center",
+            ax.text(j, i, int(cm[i, j]), ha="center", va="center", fontsize=font,
                     color="white" if cm[i, j] > cm.max() / 2 else "black")
     ax.set_title(title)
     fig.tight_layout()

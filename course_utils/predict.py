@@ -8,7 +8,10 @@ backbone's preprocessing inside them, notebook 03, section 2). Its **class names
 JSON file beside it**, ``<name>.classes.json`` (``{"class_names": [...]}``, in the order of
 the model's outputs: the order of the class folders), written by notebook 08, section 7. A
 sidecar rather than the model's own config: it is readable without TensorFlow, editable by
-hand, and any Keras model can be given one.
+hand, and any Keras model can be given one. When it also records ``"model_sha256"`` (the
+model file's SHA-256; notebook 08 and ``write_class_names`` write it), a class-names file
+copied from another export, even one with as many classes, is refused instead of printing
+wrong names. A model that does not take RGB images (a head trained on features) is refused.
 
 Images are read like the training images were (``images.load_image``: turned upright by their
 EXIF orientation, converted to RGB, resized bilinearly to the model's input). A file that
@@ -46,10 +49,22 @@ def classes_path(model_path: Path | str) -> Path:
 
 
 def write_class_names(model_path: Path | str, class_names: Sequence[str]) -> Path:
-    """Write the class names beside the model (notebook 08 writes the same file by hand)."""
+    """Write the class names (and the model file's digest) beside the saved model (as notebook 08 does)."""
+    from .downloads import file_digest
+    from .storage import write_text
+
     path = classes_path(model_path)
-    path.write_text(json.dumps({"class_names": list(class_names)}, indent=1) + "\n")
+    write_text(path, json.dumps({"class_names": list(class_names), "model_sha256": file_digest(model_path)},
+                                indent=1) + "\n")
     return path
+
+
+def _recorded_model(model_path: Path) -> str | None:
+    try:
+        value = json.loads(classes_path(model_path).read_text()).get("model_sha256")
+    except (OSError, ValueError, AttributeError):
+        return None
+    return value if isinstance(value, str) else None
 
 
 def read_class_names(model_path: Path | str) -> list[str]:
@@ -75,6 +90,14 @@ def load(model_path: Path | str):
     if path.is_dir() or path.suffix != ".keras":
         raise ModelFileError(f"{path} is not a .keras model file: save one with model.save('name.keras')")
     names = read_class_names(path)
+    recorded = _recorded_model(path)
+    if recorded is not None:
+        from .downloads import file_digest
+
+        if file_digest(path) != recorded:
+            raise ModelFileError(f"{classes_path(path).name} was written for another model file (the model digest "
+                                 f"it records is not {path.name}'s): use the class-names file exported with this "
+                                 "model, or save the model and its class names again (notebook 08, section 9)")
     from . import models  # noqa: F401  (registers the course's Preprocess layer for loading)
     from ._quiet import keras as _load_keras
 
@@ -84,6 +107,11 @@ def load(model_path: Path | str):
     except Exception as err:  # a corrupt or foreign file: Keras raises many kinds
         raise ModelFileError(f"{path} could not be loaded as a Keras model ({type(err).__name__}: "
                              f"{str(err).splitlines()[0] if str(err) else ''})") from None
+    shape = model.input_shape
+    if not isinstance(shape, tuple) or len(shape) != 4 or shape[-1] != 3:
+        raise ModelFileError(f"{path.name} takes inputs of shape {shape}, not images [height, width, 3]: it is "
+                             "a head trained on features (like 03_head_gap.keras) or not an image model. Predict "
+                             "with a model that takes images, e.g. 08_your_own_images.keras")
     outputs = model.output_shape[-1]
     if outputs != len(names):
         raise ModelFileError(f"{classes_path(path).name} names {len(names)} classes but the model has "

@@ -41,13 +41,17 @@ def _collect(source, num_classes: int, per_class: int, image_size: int | None) -
     return picked
 
 
+MAX_GRID_ROWS = 20  # classes shown by per_class_grid (a row each)
+
+
 def per_class_grid(source, class_names: Sequence[str], per_class: int = 4, size: float = 1.6,
                    image_size: int | None = None):
     """`per_class` images of every class, a row per class, each image titled with its class name.
 
     `source`: a ``data.Split`` (give `image_size`; only the shown files are read) or batches of
     (images, labels), e.g. a dataset from ``keras.utils.image_dataset_from_directory``.
-    A class with no image in the source says so in its row.
+    A class with no image in the source says so in its row. Past ``MAX_GRID_ROWS`` classes the
+    first ones are shown (the title says how many).
     """
     import matplotlib.pyplot as plt
 
@@ -55,10 +59,13 @@ def per_class_grid(source, class_names: Sequence[str], per_class: int = 4, size:
         raise ValueError("per_class_grid needs at least one class name.")
     if per_class < 1:
         raise ValueError(f"per_class must be at least 1, not {per_class}.")
-    picked = _collect(source, len(class_names), per_class, image_size)
-    fig, axes = plt.subplots(len(class_names), per_class, figsize=(size * per_class, size * len(class_names) + 0.2),
+    shown = list(class_names)[:MAX_GRID_ROWS]  # 200 classes would make a 30,000-pixel-high figure
+    picked = _collect(source, len(shown), per_class, image_size)  # only the shown classes' images
+    fig, axes = plt.subplots(len(shown), per_class, figsize=(size * per_class, size * len(shown) + 0.2),
                              squeeze=False)
-    for name, row, images in zip(class_names, axes, picked):
+    if len(shown) < len(class_names):
+        fig.suptitle(f"the first {len(shown)} of {len(class_names)} classes", fontsize=9)
+    for name, row, images in zip(shown, axes, picked):
         for k, ax in enumerate(row):
             ax.axis("off")
             if k < len(images):

@@ -80,7 +80,20 @@ def _main(argv: list[str] | None) -> int:
 
     root = paths.repo_root() or Path.cwd()
     nb_dir = args.notebooks or root / "notebooks"
-    out_dir = args.output or paths.outputs_dir()
+    if args.data_folder:  # the kernels run in notebooks/: a relative path means the caller's directory
+        args.data_folder = str(Path(args.data_folder).expanduser().resolve())
+        if not Path(args.data_folder).is_dir():
+            print(f"--data-folder {args.data_folder}: no such folder. Give the folder holding one sub-folder "
+                  "per class.", file=sys.stderr)
+            return 2
+    try:
+        out_dir = (args.output or paths.outputs_dir()).expanduser()
+    except NotADirectoryError as err:
+        print(err, file=sys.stderr)
+        return 2
+    if out_dir.exists() and not out_dir.is_dir():
+        print(f"--output {out_dir} is a file, not a folder: give a folder (created if missing).", file=sys.stderr)
+        return 2
     os.environ["COURSE_OUTPUT_DIR"] = str(out_dir.resolve())  # notebooks write their files here
     net = backbones.get(args.backbone or profiles.first_choice(args.profile).backbone)
     resolved = profiles.resolve(

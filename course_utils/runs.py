@@ -16,10 +16,21 @@ import dataclasses
 import functools
 import hashlib
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import backbones, claims, data, env, features, paths, profiles, split_folders
+from . import (
+    backbones,
+    claims,
+    data,
+    env,
+    features,
+    folder_report,
+    paths,
+    profiles,
+    split_folders,
+    storage,
+)
 
 
 @dataclass
@@ -34,6 +45,8 @@ class Run:
     data_origin: str  # "generated", "registered", "folder"
     seed: int
     split_dir: Path
+    # groups of (split, file): the same picture (or a resized, re-encoded copy) in two splits
+    duplicates: list = field(default_factory=list)
 
     # ------------------------------------------------------------------ what the run is
     @property
@@ -77,6 +90,12 @@ class Run:
             f"{len(self.data.train)} train / {len(self.data.val)} val / {len(self.data.test)} test images, "
             f"{self.image_size}×{self.image_size} px ({self.profile.reason()}); seed {self.seed}",
         ]
+        if self.duplicates:
+            shown = "; ".join(" ≈ ".join(f"{role}: {Path(p).name}" for role, p in g) for g in self.duplicates[:3])
+            more = f" and {len(self.duplicates) - 3} more" if len(self.duplicates) > 3 else ""
+            lines.append(f"WARNING: {len(self.duplicates)} picture(s) sit in two splits (the same photo, or a "
+                         f"resized or re-encoded copy): {shown}{more} (run.duplicates lists them). A test "
+                         "image also seen in training makes the test score too good: remove the extra copies.")
         if not self.pretrained:
             lines.append("*** Random weights: every number below checks that the code runs; none of them "
                          "is a result (claims about transfer are recorded as not checked). ***")
@@ -139,19 +158,24 @@ class Run:
         """Write the run's provenance beside a model file just saved (``<name>.json``).
 
         `base`: for a head trained on features, the base that made them. Random weights differ
-        from base to base, so their values are recorded too.
+        from base to base, so their values are recorded too. The model file's own digest is
+        recorded as well: a file changed or cut short since is never taken for this one.
         """
+        path = Path(path)
         info = self.provenance()
         if base is not None and not self.pretrained:
             info["base"] = features.weights_fingerprint(base)
-        sidecar = Path(path).with_suffix(".json")
-        sidecar.write_text(json.dumps(info, indent=2) + "\n")
+        info["model_sha256"] = data.file_digest(path)
+        sidecar = path.with_suffix(".json")
+        storage.write_text(sidecar, json.dumps(info, indent=2) + "\n")
         return sidecar
 
     def reusable(self, path: Path | str, base=None) -> tuple[bool, str]:
         """(True, why) when the model file was made by a run with this data, split, backbone and weights.
 
-        `base`: the base this notebook would feed the model's features from (see ``remember``).
+        The file must also be the one saved then (its digest, recorded by ``remember``) and a
+        whole ``.keras`` archive. `base`: the base this notebook would feed the model's
+        features from (see ``remember``).
         """
         path = Path(path)
         if not path.exists():
@@ -159,8 +183,18 @@ class Run:
         sidecar = path.with_suffix(".json")
         try:
             saved = json.loads(sidecar.read_text())
+            if not isinstance(saved, dict):
+                raise ValueError("not a provenance record")
         except (OSError, ValueError):
             return False, f"{path.name} has no readable provenance file {sidecar.name}"
+        recorded = saved.get("model_sha256")
+        if recorded is None:
+            return False, f"{sidecar.name} records no digest of {path.name} (an older course version made it)"
+        if data.file_digest(path) != recorded:
+            return False, (f"{path.name} is not the file its provenance describes (changed, replaced or cut "
+                           "short since it was saved)")
+        if path.suffix == ".keras" and not _whole_archive(path):
+            return False, f"{path.name} is not a whole .keras archive"
         now = self.provenance()
         if "base" in saved:
             now["base"] = features.weights_fingerprint(base) if base is not None else "unknown"
@@ -178,9 +212,30 @@ class Run:
                               run=self.describe(), pretrained=self.pretrained if pretrained is None else pretrained)
 
 
+def _whole_archive(path: Path) -> bool:
+    """True when `path` is a zip whose members all read back (a .keras file is one)."""
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(path) as z:
+            return z.testzip() is None
+    except (OSError, zipfile.BadZipFile, EOFError):
+        return False
+
+
 def file_id(path: Path) -> str:
     """A short SHA-256 of a file (the identity of a weight file)."""
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()[:16]
+
+
+def _check_seed(seed) -> int:
+    """SEED as an int from 0 to 2**32 - 1 (what NumPy and Keras accept); a clear error otherwise."""
+    import numbers
+
+    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or not 0 <= int(seed) < 2**32:
+        raise ValueError(f"SEED={seed!r}: the seed must be a whole number from 0 to {2**32 - 1} "
+                         "(for instance SEED = 0); another seed gives another split and other initial weights.")
+    return int(seed)
 
 
 def _choose_data(profile: profiles.Profile, dataset: str, folder: str):
@@ -203,6 +258,11 @@ def start(notebook: str, profile: str | None = None, *, backbone: str = "", data
 
     Called at the top of notebooks 03-08; the profiles it resolves are explained in notebook 00, section 1.
     """
+    seed = _check_seed(seed)
+    out = paths.outputs_dir()  # a file there: NotADirectoryError naming COURSE_OUTPUT_DIR
+    if not paths.writable(out):
+        raise PermissionError(f"The outputs folder {out} cannot be written (models, results and claims go there). "
+                              "Point COURSE_OUTPUT_DIR at a folder you can write to, or fix this one's permissions.")
     b = backbones.get(backbone or profiles.first_choice(profile).backbone)
     asked = (weights or "").strip()
     if asked not in ("", "imagenet", "random") and not Path(asked).expanduser().is_file():
@@ -230,7 +290,9 @@ def start(notebook: str, profile: str | None = None, *, backbone: str = "", data
     else:
         ds = data.load(name, profile=resolved.profile, seed=seed, progress=progress)
     split_dir = split_folders.write(ds, resolved.profile.image_size)
-    run = Run(notebook, resolved, b, w, ds, origin, seed, split_dir)
-    claims.keep_only(run.describe())  # the claims ledger speaks of one run configuration
+    duplicates = folder_report.near_across_splits(ds, split_folders.hashes(split_dir))
+    run = Run(notebook, resolved, b, w, ds, origin, seed, split_dir, duplicates)
+    # This notebook's claims from another configuration are stale; other notebooks' claims stay.
+    claims.keep_only(run.describe(), notebook=notebook)
     print(run.banner())
     return run

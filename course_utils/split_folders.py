@@ -15,14 +15,32 @@ import shutil
 import tempfile
 from pathlib import Path
 
+import numpy as np
 from PIL import Image
 
-from . import data, paths
+from . import data, images, paths, storage
+
+HASHES = "dhash.json"  # source file -> images.dhash of its copy (near-duplicates across splits)
+
+# Bytes of a source file's name kept in its copy's name: with the "00012_" prefix and ".png" the
+# copy stays far below the 255-byte limit of most file systems (a 255-byte source name fits).
+NAME_BYTES = 120
+
+
+def _short_stem(stem: str, limit: int = NAME_BYTES) -> str:
+    """`stem` cut to at most `limit` bytes of UTF-8, at a character boundary."""
+    return stem.encode("utf-8")[:limit].decode("utf-8", errors="ignore")
 
 
 def folder_for(ds: data.Dataset, image_size: int) -> Path:
-    """Where the split folders of `ds` at `image_size` live (in the cache, keyed by the split)."""
-    return paths.cache_dir() / "splits" / f"{ds.name}-{ds.fingerprint()}-{image_size}px"
+    """Where the split folders of `ds` at `image_size` live (in the cache, keyed by the split).
+
+    A complete copy in the data folder's cache is used even when that folder is read-only;
+    otherwise they are written where the course can write (``paths.work_dir``).
+    """
+    name = f"{ds.name}-{ds.fingerprint()}-{image_size}px"
+    shared = paths.cache_dir() / "splits" / name
+    return shared if (shared / ".complete").exists() else paths.work_dir("splits") / name
 
 
 def write(ds: data.Dataset, image_size: int) -> Path:
@@ -39,17 +57,20 @@ def write(ds: data.Dataset, image_size: int) -> Path:
     root.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(dir=root.parent, prefix=".partial-"))
     try:
-        manifest = {}
+        manifest, dhashes = {}, {}
         for role, split in ds.splits().items():
             for name in ds.class_names:  # every class folder, even an empty one: same class indices
                 (tmp / role / name).mkdir(parents=True, exist_ok=True)
             files = []
             for i, (src, label) in enumerate(zip(split.paths, split.labels)):
-                out = tmp / role / ds.class_names[label] / f"{i:05d}_{Path(src).stem}.png"
-                Image.fromarray(data.load_image(src, image_size)).save(out)
+                out = tmp / role / ds.class_names[label] / f"{i:05d}_{_short_stem(Path(src).stem)}.png"
+                pixels = data.load_image(src, image_size)
+                Image.fromarray(pixels).save(out)
                 files.append([str(src), str(out.relative_to(tmp))])
+                dhashes[str(src)] = images.dhash(pixels)
             manifest[role] = files
         (tmp / "manifest.json").write_text(json.dumps(manifest, indent=1) + "\n")
+        (tmp / HASHES).write_text(json.dumps(dhashes) + "\n")
         (tmp / ".complete").write_text(f"{ds.name} {ds.fingerprint()} {image_size}px\n")
         if root.exists():
             shutil.rmtree(root)
@@ -57,3 +78,25 @@ def write(ds: data.Dataset, image_size: int) -> Path:
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return root
+
+
+def hashes(root: Path) -> dict[str, int]:
+    """Source file -> ``images.dhash`` of its copy in the split folders at `root`.
+
+    Computed when the folders are written; for folders written before, from the copies (and
+    saved beside them when the folder can be written).
+    """
+    try:
+        return {k: int(v) for k, v in json.loads((root / HASHES).read_text()).items()}
+    except (OSError, ValueError, AttributeError):
+        pass
+    found = {}
+    for role_files in json.loads((root / "manifest.json").read_text()).values():
+        for src, out in role_files:
+            with Image.open(root / out) as img:
+                found[src] = images.dhash(np.asarray(img.convert("RGB")))
+    try:
+        storage.write_text(root / HASHES, json.dumps(found) + "\n")
+    except OSError:  # a read-only shared cache: computed again next time
+        pass
+    return found

@@ -196,8 +196,8 @@ def load_folder(
     always give the same splits, and no file is in two splits. `images_per_class` caps the
     training split and `eval_images_per_class` the validation and test splits, per class.
     `val_images` and `test_images` ask for that many images in all, split evenly over the
-    classes; a carved split takes at most its fraction of a class, and what it does not take
-    stays in the training split.
+    classes, from the carved pools (each its fraction of a class): caps only ever take a prefix
+    of a pool, so an image is in the same split whatever the sizes asked for.
     """
     root = Path(root)
     scan = scan_folder(root, split_dirs)
@@ -221,8 +221,6 @@ def load_folder(
         for s in carve:
             # At least one file for each carved split, as long as one is left to train on.
             n = max(1, round(len(base) * fractions[s])) if len(base) > len(carve) else 0
-            if caps[s] is not None:
-                n = min(n, max(1, caps[s]))
             pools[s] = base[start: start + n]
             start += n
         pools["train"] = base[start:]

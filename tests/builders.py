@@ -97,3 +97,16 @@ def snapshot(root: Path) -> dict[str, tuple]:
                 seen[rel] = ("file", hashlib.sha256(p.read_bytes()).hexdigest(), st.st_size,
                              st.st_mtime_ns)
     return seen
+
+
+def fake_weights(path: Path, first_conv: str, filters: int, kernel: int = 3) -> Path:
+    """A small HDF5 file laid out like a Keras applications weight file: one first convolution only."""
+    import h5py
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with h5py.File(path, "w") as f:
+        f.attrs["layer_names"] = [first_conv.encode()]
+        group = f.create_group(first_conv)
+        group.attrs["weight_names"] = [f"{first_conv}/kernel:0".encode()]
+        group.create_dataset(f"{first_conv}/kernel:0", data=np.zeros((kernel, kernel, 3, filters), "float32"))
+    return path

@@ -6,6 +6,7 @@ import keras
 import numpy as np
 import pytest
 
+from builders import fake_weights
 from course_utils import backbones, data, models
 
 SIZE = 32
@@ -67,14 +68,13 @@ def test_offline_without_weights_the_error_names_the_three_ways_out(data_home):
 
 
 def test_local_folder_comes_before_keras_cache_and_random_needs_no_file(data_home, tmp_path, monkeypatch):
-    b = backbones.get("mobilenet_0.5")  # no published hash: any file stands in for it here
+    b = backbones.get("mobilenet_0.5")  # no published hash: a small file laid out like its own stands in
     cache = tmp_path / "keras" / "models"
-    cache.mkdir(parents=True)
-    (cache / b.weights_file).write_bytes(b"x")
+    fake_weights(cache / b.weights_file, b.first_conv, b.first_filters)
     assert backbones.resolve_weights(b, "imagenet").source == "keras cache"
     local = tmp_path / "mine"
     local.mkdir()
-    (local / b.weights_file).write_bytes(b"y")
+    (local / b.weights_file).write_bytes((cache / b.weights_file).read_bytes())
     monkeypatch.setenv("COURSE_WEIGHTS_DIR", str(local))
     found = backbones.resolve_weights(b, "imagenet")
     assert found.source == "local file" and found.path == local / b.weights_file and found.pretrained

@@ -68,13 +68,16 @@ NO_NETWORK = textwrap.dedent('''
 ''')
 
 
+NET = profiles.get("fast").backbone  # the backbone `make fetch` gets by default, what `auto` looks for
+
+
 @pytest.fixture
 def fetched(tmp_path):
-    """A data folder as `make fetch` leaves it, with stand-ins: fake VGG16 file, generated photos."""
+    """A data folder as `make fetch` leaves it, with stand-ins: a fake weight file, generated photos."""
     src = tmp_path / "fetched"
-    weights = src / "weights" / backbones.get("vgg16").weights_file
+    weights = src / "weights" / backbones.get(NET).weights_file
     weights.parent.mkdir(parents=True)
-    weights.write_bytes(b"stand-in for the VGG16 weight file " * 100)
+    weights.write_bytes(b"stand-in for the weight file " * 100)
     root = src / "cache" / data.spec("cats_vs_dogs").root
     make_folder(root / "train", classes=("cats", "dogs"), per_class=6, ext="jpg")
     make_folder(root / "validation", classes=("cats", "dogs"), per_class=3, ext="jpg")
@@ -85,15 +88,15 @@ def fetched(tmp_path):
 @pytest.fixture
 def stand_in_checksum(fetched, monkeypatch):
     """The builder verifies weights against the registry: register the stand-in's checksum."""
-    path = fetched / "weights" / backbones.get("vgg16").weights_file
+    path = fetched / "weights" / backbones.get(NET).weights_file
     digest = "sha256:" + hashlib.sha256(path.read_bytes()).hexdigest()
-    fake = dataclasses.replace(backbones.REGISTRY["vgg16"], weights_hash=digest)
-    monkeypatch.setitem(backbones.REGISTRY, "vgg16", fake)
+    fake = dataclasses.replace(backbones.REGISTRY[NET], weights_hash=digest)
+    monkeypatch.setitem(backbones.REGISTRY, NET, fake)
 
 
 def _build(tmp_path, fetched):
     target = tmp_path / "kit"
-    code = kit.main(["build", str(target), "--backbones", "vgg16", "--datasets", "cats_vs_dogs", "shapes",
+    code = kit.main(["build", str(target), "--backbones", NET, "--datasets", "cats_vs_dogs", "shapes",
                      "--from-data", str(fetched)])
     return target, code
 
@@ -106,7 +109,7 @@ def test_kit_holds_the_course_its_data_and_the_scripts_that_point_at_it(tmp_path
     assert (course / "notebooks" / "00_setup.ipynb").is_file() and (course / "course_utils" / "kit.py").is_file()
     assert (course / "requirements.txt").is_file() and not (course / ".git").exists()
     assert not (course / "data" / "cache").exists() and not (course / ".venv").exists()
-    assert (target / "data" / "weights" / backbones.get("vgg16").weights_file).is_file()
+    assert (target / "data" / "weights" / backbones.get(NET).weights_file).is_file()
     assert (target / "data" / "cache" / "cats_and_dogs_filtered" / ".complete").exists()
     assert (target / "data" / "cache" / "shapes" / ".complete").exists()  # generated, no download
     manifest = json.loads((target / "kit.json").read_text())
@@ -179,7 +182,7 @@ def test_notebook_00_runs_from_the_kit_with_the_network_off(tmp_path, data_home,
     assert f"data folder: {kit_data}" in text
     assert any(line.split()[:3] == ["cats_vs_dogs", "True", "False"] and str(kit_data / "cache") in line
                for line in text.splitlines()), "00 does not list the kit's cats_vs_dogs as present"
-    assert f"local file ({kit_data / 'weights' / backbones.get('vgg16').weights_file})" in text
+    assert f"local file ({kit_data / 'weights' / backbones.get(NET).weights_file})" in text
     seen = log.read_text().splitlines()
     assert not [line for line in seen if line.startswith("blocked")], seen
     assert f"course_utils from {target.resolve() / 'course' / 'course_utils'}" in seen

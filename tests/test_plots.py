@@ -71,3 +71,40 @@ def test_filters_grid_lays_out_one_short_row_without_a_warning(n):
         fig = plots.filters_grid(np.random.default_rng(0).random((3, 3, 3, n)))
     assert len([ax for ax in fig.axes if ax.images]) == n
     plt.close(fig)
+
+
+def test_a_confusion_matrix_of_200_classes_shows_the_most_confused_within_a_fixed_size():
+    import matplotlib.pyplot as plt
+
+    rng = np.random.default_rng(0)
+    n = 200
+    cm = np.diag(rng.integers(5, 10, n))
+    cm[17, 140] = cm[140, 17] = 9  # the pair a learner must see
+    cm[3, 4] = 2
+    names = [f"class_{i:03d}" for i in range(n)]
+    fig = plots.confusion_matrix(cm, names, title="test")
+    try:
+        width, height = fig.get_size_inches() * fig.dpi
+        assert width <= 1400 and height <= 1400
+        ax = fig.axes[0]
+        shown = [t.get_text() for t in ax.get_xticklabels()]
+        assert len(shown) == plots.MAX_MATRIX_CLASSES
+        assert {"class_017", "class_140", "class_003", "class_004"} <= set(shown)
+        assert "30 most confused of 200 classes" in ax.get_title()
+    finally:
+        plt.close(fig)
+
+
+def test_a_grid_of_200_classes_shows_the_first_rows_only():
+    import matplotlib.pyplot as plt
+
+    from course_utils import preview
+
+    images = np.zeros((400, 8, 8, 3), "uint8")
+    labels = np.repeat(np.arange(200), 2)
+    fig = preview.per_class_grid([(images, labels)], [f"c{i}" for i in range(200)], per_class=2)
+    try:
+        assert fig.get_size_inches()[1] * fig.dpi < 4000
+        assert "first 20 of 200 classes" in fig._suptitle.get_text()
+    finally:
+        plt.close(fig)

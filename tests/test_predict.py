@@ -1,5 +1,6 @@
 """The predict command of notebook 08: a good image, a bad file, a wrong model path, on a tiny model."""
 
+import hashlib
 import json
 import os
 import re
@@ -37,7 +38,8 @@ def saved(tmp_path_factory):
 def test_the_class_names_travel_beside_the_model(saved):
     path, _ = saved
     assert predict.classes_path(path).name == "tiny.classes.json"
-    assert json.loads(predict.classes_path(path).read_text()) == {"class_names": CLASSES}
+    assert json.loads(predict.classes_path(path).read_text()) == {
+        "class_names": CLASSES, "model_sha256": hashlib.sha256(path.read_bytes()).hexdigest()}
     model, names = predict.load(path)
     assert names == CLASSES and predict.input_size(model) == (16, 16)
 

@@ -1,6 +1,7 @@
 """The resolved run (runs.start) and claims judged against the spread."""
 
 import json
+import zipfile
 
 import keras
 import numpy as np
@@ -50,7 +51,8 @@ def test_a_model_is_reused_only_with_matching_provenance(home):
     ok, why = run.reusable(path)
     assert not ok and "not found" in why
     path.parent.mkdir(parents=True)
-    path.write_bytes(b"model")
+    with zipfile.ZipFile(path, "w") as z:  # a .keras file is a zip archive
+        z.writestr("config.json", "{}")
     assert not run.reusable(path)[0]  # no provenance file
     run.remember(path)
     assert run.reusable(path) == (True, "m.keras was made with this run's data, split, backbone and weights")
