@@ -17,7 +17,7 @@ def _sections() -> dict[str, set[int]]:
     for path in NOTEBOOKS:
         cells = json.loads(path.read_text())["cells"]
         text = "\n".join("".join(c["source"]) for c in cells if c["cell_type"] == "markdown")
-        out[path.name[:2]] = {int(n) for n in re.findall(r"^## (\d+)\. ", text, flags=re.M)}
+        out[path.name[:2]] = {int(n) for n in re.findall(r"^## (\d+)\. ", text, flags=re.MULTILINE)}
     return out
 
 

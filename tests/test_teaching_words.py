@@ -5,7 +5,6 @@ import json
 import re
 
 import pytest
-
 from conftest import NOTEBOOKS, ROOT
 
 GLOSSARY = ROOT / "docs" / "glossary.md"

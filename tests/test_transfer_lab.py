@@ -36,7 +36,8 @@ def test_similarity_outside_zero_one_is_an_error():
 def test_sweep_table_shows_mean_and_std():
     sweep = tl.Sweep("knob", (1, 2), np.array([[0.5, 0.6], [0.7, 0.8]]), np.array([[0.5, 0.5]] * 2))
     text = sweep.table()
-    assert "0.600 ± 0.100" in text and "0.100 ± 0.100" in text
+    # the sample standard deviation (ddof=1) of [0.5, 0.7] is 0.1414, the population one 0.100
+    assert "0.600 ± 0.141" in text and "0.100 ± 0.141" in text
 
 
 def test_l2_sp_keeps_weights_closer_to_w0_as_lambda_grows():
