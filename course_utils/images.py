@@ -8,6 +8,7 @@ instead of Pillow's warning or traceback.
 
 from __future__ import annotations
 
+import os
 import re
 import threading
 import warnings
@@ -159,8 +160,13 @@ def to_rgb(img: Image.Image) -> Image.Image:
 
 
 def load_image(path: Path | str, image_size: int | tuple[int, int]) -> np.ndarray:
-    """One image as uint8 RGB [h, w, 3], upright (EXIF), first frame, resized (bilinear)."""
+    """One image as uint8 RGB [h, w, 3], upright (EXIF), first frame, resized (bilinear).
+
+    `path`: a file, or a file-like object (the bytes of an upload).
+    """
     size = (image_size, image_size) if isinstance(image_size, int) else tuple(image_size)
+    # a file path, or the bytes of an upload (io.BytesIO: named by its .name if it has one)
+    label = path if isinstance(path, (str, os.PathLike)) else getattr(path, "name", "the uploaded image")
     try:
         with open_image(path) as img:
             # Phones store a portrait photo as landscape pixels plus an orientation tag:
@@ -171,10 +177,23 @@ def load_image(path: Path | str, image_size: int | tuple[int, int]) -> np.ndarra
     except ImageError:
         raise
     except UnidentifiedImageError as err:
-        why = UNSUPPORTED.get(Path(str(path)).suffix.lower(), str(err))
-        raise ImageError(path, f"unreadable ({why}); replace or remove the file") from err
+        why = UNSUPPORTED.get(Path(str(label)).suffix.lower()) or (HEIC_HOW if _is_heic(path) else "not an image")
+        raise ImageError(label, f"unreadable ({why}); replace or remove the file") from err
     except Exception as err:  # damaged files make Pillow raise many kinds (see check_image)
-        raise ImageError(path, f"unreadable ({type(err).__name__}: {err}); replace or remove the file") from err
+        raise ImageError(label, f"unreadable ({type(err).__name__}: {err}); replace or remove the file") from err
+
+
+def _is_heic(source) -> bool:
+    """True when the bytes start like a HEIC/HEIF photo (an ISO box 'ftyp' with an HEIF brand)."""
+    try:
+        if hasattr(source, "getvalue"):
+            head = source.getvalue()[:12]
+        else:
+            with open(source, "rb") as f:
+                head = f.read(12)
+    except (OSError, TypeError, ValueError):
+        return False
+    return head[4:8] == b"ftyp" and head[8:12] in {b"heic", b"heix", b"hevc", b"heim", b"heis", b"mif1", b"msf1"}
 
 
 def problem(path: Path | str, parameter: str = "IMAGE_FILE") -> str:

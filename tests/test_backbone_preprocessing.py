@@ -32,9 +32,21 @@ def test_with_an_empty_backbone_the_features_use_the_preprocessing_of_the_base_b
         features.extractor(base, other.name)
 
 
-@pytest.mark.parametrize("profile", [p for p in profiles.PROFILES])
-def test_every_profile_names_a_registry_backbone_for_an_empty_backbone(profile):
-    assert backbones.get(profiles.PROFILES[profile].backbone).name == profiles.PROFILES[profile].backbone
+@pytest.mark.parametrize("profile", [p for p in profiles.PROFILES if p != "smoke"])
+@pytest.mark.parametrize("name", list(backbones.REGISTRY))
+def test_every_profile_builds_each_backbone_with_an_empty_backbone_and_pairs_its_own_preprocessing(
+        profile, name, tmp_path, monkeypatch):
+    """fast, binder and full (random weights, the shapes: offline) with each registry backbone as the default."""
+    monkeypatch.setenv("COURSE_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("COURSE_OUTPUT_DIR", str(tmp_path / "out"))
+    monkeypatch.setitem(profiles.PROFILES, profile, dataclasses.replace(profiles.PROFILES[profile], backbone=name))
+    run = runs.start("08", profile, backbone="", dataset="shapes", weights="random", progress=False)
+    assert run.backbone.name == name and run.profile.name == profile
+    base = run.build_base()
+    assert features.extractor(base, run.backbone.name).input_shape[1:] == run.input_shape
+    other = next(b for b in backbones.REGISTRY.values() if b.name != name)
+    with pytest.raises(ValueError, match="run.backbone.name"):
+        features.extractor(base, other.name)
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)

@@ -109,3 +109,12 @@ def test_a_class_of_only_heic_photos_says_why_and_how_to_convert(tmp_path):
     (tmp_path / "dog" / "IMG_1.heic").write_bytes(b"\x00" * 64)
     with pytest.raises(data.DatasetError, match=r"dog holds no image files the course can read.*HEIC.*JPEG"):
         folders.scan_folder(tmp_path)
+
+
+def test_an_uploaded_heic_photo_is_named_with_how_to_convert_not_as_a_memory_address():
+    heic = io.BytesIO(b"\x00\x00\x00\x18ftypheic" + b"\x00" * 64)  # what an iPhone upload starts with
+    with pytest.raises(data.DatasetError) as err:
+        images.load_image(heic, SIZE)
+    text = str(err.value)
+    assert text.startswith("Cannot use the uploaded image") and "HEIC" in text and "convert it to JPEG" in text
+    assert "BytesIO" not in text
