@@ -17,7 +17,7 @@ from pathlib import Path
 
 from PIL import Image
 
-from . import data, paths
+from . import data, paths, progress
 
 
 def folder_for(ds: data.Dataset, image_size: int) -> Path:
@@ -38,6 +38,8 @@ def write(ds: data.Dataset, image_size: int) -> Path:
     tmp = Path(tempfile.mkdtemp(dir=root.parent, prefix=".partial-"))
     try:
         manifest = {}
+        written = progress.bar(total=sum(len(split) for split in ds.splits().values()),
+                               desc=f"writing {image_size} px split folders", unit="image")
         for role, split in ds.splits().items():
             for name in ds.class_names:  # every class folder, even an empty one: same class indices
                 (tmp / role / name).mkdir(parents=True, exist_ok=True)
@@ -46,7 +48,9 @@ def write(ds: data.Dataset, image_size: int) -> Path:
                 out = tmp / role / ds.class_names[label] / f"{i:05d}_{Path(src).stem}.png"
                 Image.fromarray(data.load_image(src, image_size)).save(out)
                 files.append([str(src), str(out.relative_to(tmp))])
+                written.update(1)
             manifest[role] = files
+        written.close()
         (tmp / "manifest.json").write_text(json.dumps(manifest, indent=1) + "\n")
         (tmp / ".complete").write_text(f"{ds.name} {ds.fingerprint()} {image_size}px\n")
         if root.exists():
