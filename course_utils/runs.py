@@ -87,7 +87,7 @@ class Run:
             lines.append("Pretrained weights on real photos: the numbers below are results"
                          + (f" of a small run ({small} training images per class): expect spread between "
                             "seeds; claims are judged against it." if small else "."))
-        return "\n".join(lines)
+        return "\n".join(lines) + env.binder_note()
 
     # ------------------------------------------------------------------ data
     def image_dataset(self, role: str, *, shuffle: bool = False, batch_size: int | None = None):
