@@ -135,7 +135,7 @@ def test_keras_savedmodel_and_tflite_exports_give_the_same_top1_without_course_u
 
     model = _tiny_course_model(backbone)
     model.save(tmp_path / "m.keras")
-    model.export(tmp_path / "m.savedmodel", verbose=False)  # notebook 08, section 9
+    model.export(tmp_path / "m.savedmodel")  # notebook 08, section 9
     (tmp_path / "m.tflite").write_bytes(tf.lite.TFLiteConverter.from_saved_model(str(tmp_path / "m.savedmodel")).convert())
     images = np.random.default_rng(3).uniform(0, 255, (10, 24, 24, 3)).astype("float32")
     np.save(tmp_path / "images.npy", images)
