@@ -18,7 +18,7 @@ export TF_CPP_MIN_LOG_LEVEL ?= 3
 
 BROWSER_STAMP := $(VENV)/.browser-installed
 
-.PHONY: course test test-browser chromium fetch kit lab setup clean-outputs help
+.PHONY: course test test-oldest test-browser chromium fetch kit lab setup clean-outputs help
 
 help:
 	@echo "make course   run every notebook headless into outputs/ (PROFILE=auto|smoke|fast|binder|full, BACKBONE=vgg16|...; empty: the profile's)"
@@ -26,9 +26,21 @@ help:
 	@echo "make test-browser  every notebook in JupyterLab in headless Chromium (installs Playwright; Chromium via apt-get as root)"
 	@echo "make fetch    download ImageNet weights (BACKBONE=..., default: fast's) and cats_vs_dogs once (needs internet)"
 	@echo "make kit      build an offline classroom kit in KIT=... (BACKBONE=..., needs internet; docs/teaching.md)"
-	@echo "make lab      open the notebooks in JupyterLab"
+	@echo "make lab      open JupyterLab on the repository, 00_setup.ipynb first"
+	@echo "make test-oldest  unit tests again with the oldest TensorFlow/Keras/NumPy requirements.txt allows (a second venv)"
+
+# Empty when $(PYTHON) can create the course's venv; otherwise one line: what is wrong and the fix.
+# Checked only when .venv does not exist yet (an existing .venv keeps working).
+PYTHON_PROBLEM = $(shell v=$$($(PYTHON) -c 'import sys; print("%d.%d" % sys.version_info[:2])' 2>/dev/null); \
+	if [ -z "$$v" ]; then \
+		echo "$(PYTHON) not found: install Python 3.10-3.13 (python.org or your package manager) and run make setup PYTHON=/path/to/python3.12"; \
+	else case "$$v" in \
+		(3.1[0-3]) $(PYTHON) -c 'import venv, ensurepip' 2>/dev/null || echo "$(PYTHON) (Python $$v) cannot create a virtual environment (no venv/ensurepip): on Debian/Ubuntu run sudo apt install python$$v-venv, then make setup again"; ;; \
+		(*) echo "$(PYTHON) is Python $$v but the course needs Python 3.10-3.13 (TensorFlow publishes no wheels for $$v): install one and run make setup PYTHON=python3.12"; ;; \
+	esac; fi)
 
 $(STAMP): requirements.txt pyproject.toml
+	$(if $(wildcard $(PY)),,$(if $(PYTHON_PROBLEM),$(error $(PYTHON_PROBLEM))))
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check --upgrade pip
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt -e .
@@ -65,8 +77,29 @@ KIT ?= kit
 kit: $(STAMP)
 	$(PY) -m course_utils.kit build $(KIT) --wheels $(FETCHED)
 
+# The repository root, so notebooks/, solutions/, docs/ and outputs/ are all in the file browser; 00 opens first.
 lab: $(STAMP)
-	$(BIN)/jupyter lab notebooks/
+	$(BIN)/jupyter lab --ServerApp.root_dir=. --LabApp.default_url=/lab/tree/notebooks/00_setup.ipynb
+
+# The unit tests (no notebooks) once more against the oldest TensorFlow/Keras/NumPy that requirements.txt
+# allows, in a second venv: the lower bounds are tested, not hoped. TF 2.16.2 with NumPy 1.26 is also what
+# pip resolves on an Intel Mac (TF's last Intel-Mac wheel). .ci/run calls it after `make test`.
+OLDEST_VENV ?= .venv-oldest
+OLDEST_PINS ?= tensorflow==2.16.2 keras==3.3.3 numpy==1.26.4
+OLDEST_STAMP := $(OLDEST_VENV)/.installed
+UNIT_TESTS_ONLY := --ignore=tests/browser --ignore=tests/test_notebooks.py --ignore=tests/test_solutions.py \
+	--ignore=tests/test_real_tier.py --ignore=tests/test_benchmark.py --ignore=tests/test_notebook_memory.py
+
+$(OLDEST_STAMP): requirements.txt pyproject.toml
+	$(if $(wildcard $(OLDEST_VENV)/bin/python),,$(if $(PYTHON_PROBLEM),$(error $(PYTHON_PROBLEM))))
+	test -x $(OLDEST_VENV)/bin/python || $(PYTHON) -m venv $(OLDEST_VENV)
+	$(OLDEST_VENV)/bin/python -m pip install --quiet --disable-pip-version-check --upgrade pip
+	$(OLDEST_VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r requirements.txt -e . $(OLDEST_PINS)
+	touch $(OLDEST_STAMP)
+
+test-oldest: $(OLDEST_STAMP)
+	$(OLDEST_VENV)/bin/python -c 'import tensorflow as tf, keras, numpy; print("oldest pair: TensorFlow", tf.__version__, "Keras", keras.__version__, "NumPy", numpy.__version__)'
+	$(OLDEST_VENV)/bin/python -m pytest tests $(UNIT_TESTS_ONLY) -p no:cacheprovider -q
 
 clean-outputs:
 	rm -rf outputs/

@@ -46,7 +46,7 @@ def extraction_rate(policy: str, backbone: str = "vgg16", size: int = 224, batch
                     repeats: int = 5) -> float:
     keras.mixed_precision.set_global_policy(policy)
     base = backbones.get(backbone).build(None, (size, size, 3))
-    extractor = keras.Sequential([keras.Input((size, size, 3)), models.Preprocess(backbone), base])
+    extractor = keras.Sequential([keras.Input((size, size, 3)), models.preprocessing(backbone), base])
     x = np.random.default_rng(0).uniform(0, 255, (batch, size, size, 3)).astype("float32")
     extractor.predict(x, batch_size=batch, verbose=0)  # compile
     start = time.perf_counter()
@@ -88,7 +88,7 @@ def mixed_precision_training(backbone: str = "vgg16", size: int = 96, n: int = 6
     top = models.top_of_base(base, b.cache_at)
     inp = keras.Input(top.input_shape[1:])
     on_cache = keras.Model(inp, head(top(inp, training=False)))
-    to_block = keras.Sequential([keras.Input((size, size, 3)), models.Preprocess(backbone),
+    to_block = keras.Sequential([keras.Input((size, size, 3)), models.preprocessing(backbone),
                                  keras.Model(base.inputs, base.get_layer(b.cache_at).output)])
     loss = keras.losses.SparseCategoricalCrossentropy()
     full_loss = float(loss(y[:16], plain.predict(x[:16], verbose=0)))

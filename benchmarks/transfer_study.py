@@ -87,7 +87,7 @@ def fine_tune_full(base, head, first: str, ds, size: int, lr: float, epochs: int
     keras.utils.set_random_seed(seed)
     inp = keras.Input((size, size, 3))
     x = models.augmentation(seed)(inp)
-    x = models.Preprocess("mobilenet_0.25")(x)
+    x = models.preprocessing("mobilenet_0.25")(x)
     model = keras.Model(inp, h(base(x, training=False)))
     model.compile(optimizer=keras.optimizers.Adam(learning_rate=lr), loss="sparse_categorical_crossentropy",
                   metrics=["accuracy"])

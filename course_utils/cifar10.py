@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
+from . import progress
 from .errors import DatasetError, DownloadError
 
 CLASSES = ("airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck")
@@ -61,7 +62,8 @@ def write_folders(root: Path | str, arrays, class_names=CLASSES) -> Path:
         for role, (x, y) in splits.items():
             for name in class_names:
                 (tmp / role / name).mkdir(parents=True)
-            for i, (image, label) in enumerate(zip(x, y)):
+            for i, (image, label) in enumerate(progress.bar(zip(x, y), total=len(x), desc=f"writing CIFAR-10 {role}",
+                                                            unit="image")):
                 Image.fromarray(image).save(tmp / role / class_names[label] / f"{i:05d}.png")
         (tmp / ".complete").write_text(f"{URL} via keras.datasets.cifar10.load_data()\n")
         os.replace(tmp, root)

@@ -11,7 +11,6 @@ the accuracy-vs-cost and few-shot figures, and the kernel's peak memory.
 from __future__ import annotations
 
 import math
-import resource
 import sys
 import time
 from dataclasses import dataclass
@@ -270,17 +269,28 @@ def cpu_seconds() -> float:
 
     On a shared machine the wall time depends on the other processes; this does not, and on
     an idle machine with c cores the wall time lies between cpu_seconds() / c and cpu_seconds().
+    ``time.process_time`` is the standard library's portable form (Linux, macOS, Windows).
 
     Used in notebook 07, section 6.
     """
-    usage = resource.getrusage(resource.RUSAGE_SELF)
-    return usage.ru_utime + usage.ru_stime
+    return time.process_time()
 
 
 def peak_memory_mb() -> float:
-    """This process's peak resident memory so far, in MB (Linux reports KB, macOS bytes).
+    """This process's peak resident memory so far, in MB; NaN where the system cannot say.
 
-    Used in notebook 07, section 6.
+    ``resource`` exists on Linux and macOS only (Linux reports KB, macOS bytes); on Windows the
+    peak working set comes from psutil (installed with ipykernel, so with Jupyter). Imported
+    here, not at the top, so that importing this module works everywhere. Used in notebook 07, section 6.
     """
+    try:
+        import resource
+    except ImportError:  # Windows
+        try:
+            import psutil
+        except ImportError:
+            return math.nan
+        info = psutil.Process().memory_info()
+        return getattr(info, "peak_wset", info.rss) / (1024 * 1024)
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     return peak / (1024 * 1024) if sys.platform == "darwin" else peak / 1024

@@ -87,6 +87,15 @@ def is_binder() -> bool:
     return any(os.environ.get(k) for k in BINDER_VARIABLES)
 
 
+def binder_note() -> str:
+    """On Binder, the line every notebook's banner adds (with a leading newline); elsewhere ''."""
+    if not is_binder():
+        return ""
+    return ("\nOn Binder: one notebook at a time. Shut down the kernel of every other open notebook (Running "
+            "panel on the left, or Kernel > Shut Down Kernel): each keeps TensorFlow in memory, and Binder stops "
+            f"the whole session above {BINDER_MEMORY_GB:g} GB.")
+
+
 def memory_limit_gb() -> float | None:
     """The server's memory limit in GB where JupyterHub says it (``MEM_LIMIT``, bytes), else None."""
     try:

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from . import backbones, data, models, paths
+from . import backbones, data, models, paths, progress
 from ._quiet import keras as _load_keras
 
 keras = _load_keras()  # TensorFlow's C++ start-up lines kept out of notebooks
@@ -63,7 +63,7 @@ def extractor(base, backbone: str, layer: str | None = None):
         object.__setattr__(base, "_course_extractors", cache)  # not a tracked Keras attribute
     if layer not in cache:
         inputs = keras.Input(base.input_shape[1:], name="image")
-        x = models.Preprocess(backbone)(inputs)
+        x = models.preprocessing(backbone)(inputs)
         source = base if layer is None else keras.Model(base.inputs, base.get_layer(layer).output)
         cache[layer] = keras.Model(inputs, source(x, training=False), name="feature_extractor")
     return cache[layer]
@@ -125,7 +125,8 @@ def extract(base, backbone: str, split: data.Split, image_size: int, *, dataset_
     model = extractor(base, backbone, layer)
     ds = data.to_dataset(split, image_size, batch_size, cache=False)
     start = time.perf_counter()
-    feats = model.predict(ds, verbose=0)
+    bar = progress.predict_callback(len(split), batch_size, f"features ({role})")
+    feats = model.predict(ds, verbose=0, callbacks=[bar])
     seconds = time.perf_counter() - start
     labels = np.asarray(split.labels, dtype=np.int32)
     tmp = path.with_name(path.name + ".tmp.npz")

@@ -23,6 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
+from . import progress
 from .errors import DatasetError
 from .folders import scan_folder
 from .images import check_image
@@ -147,7 +148,9 @@ def check(root: Path | str, split_dirs: dict[str, str] | None = None, *,
     sizes = []
     places = [(role, c, p) for role, per in scan.files.items() for c, paths in per.items() for p in paths]
     with ThreadPoolExecutor(max_workers=workers) as pool:
-        for (role, c, p), (found, digest) in zip(places, pool.map(lambda t: _inspect(t[2]), places)):
+        inspected = progress.bar(pool.map(lambda t: _inspect(t[2]), places), total=len(places), desc="checking images",
+                                 unit="file")
+        for (role, c, p), (found, digest) in zip(places, inspected):
             if not found.ok:
                 skipped.append((str(p), found.reason))
                 continue

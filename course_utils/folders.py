@@ -302,3 +302,45 @@ def _same_classes(folders: dict[str, Path], files: dict[str, dict[str, list[Path
                 f"only in the second: {sorted(set(names) - set(reference)) or 'none'}."
             )
     return reference
+
+
+def unpack_zip(archive: Path | str) -> Path:
+    """A zip of class folders (``photos.zip``) unpacked once beside it (``photos/``); returns that folder.
+
+    For notebook 08's ``DATA_FOLDER`` on Colab, where photos arrive as an uploaded zip. A zip
+    whose only entry is one folder (what "compress" makes of ``photos/``) gives that folder's
+    content. Safe: a member that would land outside the folder refuses the whole zip
+    (``downloads.extract_archive``), and it is unpacked into a temporary folder first, then
+    renamed, so a failure leaves nothing half-written. Nothing the learner has is overwritten: an
+    existing ``photos/`` is used as it is when this function unpacked it from the same zip before
+    (a note beside it, ``.photos.unpacked-from``, says so), and is otherwise refused with a
+    DatasetError naming it.
+    """
+    import hashlib
+    import shutil
+    import tempfile
+
+    from .downloads import extract_archive
+
+    archive = Path(archive).expanduser()
+    if not archive.is_file():
+        raise DatasetError(f"DATA_FOLDER {archive} does not exist: give a folder of class sub-folders or a "
+                           ".zip of one (on Colab: upload it with the Files pane, then give its path).")
+    digest = hashlib.sha256(archive.read_bytes()).hexdigest()
+    target = archive.with_suffix("")
+    note = archive.parent / f".{target.name}.unpacked-from"
+    if target.exists():
+        if note.is_file() and note.read_text().split() == [archive.name, digest]:
+            return target
+        raise DatasetError(f"{target} already exists and was not unpacked from {archive.name}: it is left as it is. "
+                           f"Rename the zip (or that folder), or set DATA_FOLDER to {target} to use the folder.")
+    scratch = Path(tempfile.mkdtemp(prefix=f".{target.name}-", dir=archive.parent))
+    try:
+        extract_archive(archive, scratch)
+        entries = [e for e in scratch.iterdir() if e.name not in _NOT_CLASSES and not e.name.startswith(".")]
+        root = entries[0] if len(entries) == 1 and entries[0].is_dir() else scratch
+        root.rename(target)
+        note.write_text(f"{archive.name} {digest}\n")
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+    return target

@@ -2,6 +2,7 @@
 
     python -m course_utils.kit build KIT_DIR                      # VGG16 weights + cats_vs_dogs
     python -m course_utils.kit build KIT_DIR --wheels             # + pip wheels for this platform
+    python -m course_utils.kit build KIT_DIR --wheels --platform windows-x86_64 --platform macos-arm64 --python-version 3.12
     python -m course_utils.kit build KIT_DIR --backbones vgg16 mobilenet_0.25 --datasets cats_vs_dogs flowers
     python -m course_utils.kit build KIT_DIR --from-data /path/to/data   # reuse an earlier `make fetch`
 
@@ -165,13 +166,45 @@ def gather_datasets(names: list[str], sources: list[Path]) -> list[dict]:
     return rows
 
 
+# The learners' laptops a kit can carry wheels for, as pip's --platform tags. The first tag of each is
+# the one TensorFlow 2.21 publishes its wheel under (checked 2026-12-03 with `pip install --dry-run
+# --only-binary=:all: --platform TAG --python-version 3.12 -r requirements.txt`; TF has no
+# macosx_11_0_arm64 wheel, and with manylinux2014_x86_64 alone pip quietly picks TF 2.20). pip matches
+# an explicit manylinux tag exactly, so a Linux laptop also lists the older tags other packages (grpcio,
+# h5py) are published under; macOS tags pip widens by itself. Intel Macs get TensorFlow 2.16.2, its
+# last Intel-Mac wheel, with Python 3.10-3.12.
+LAPTOPS: dict[str, tuple[str, ...]] = {
+    "linux-x86_64": ("manylinux_2_27_x86_64", "manylinux_2_17_x86_64", "manylinux2014_x86_64"),
+    "linux-aarch64": ("manylinux_2_27_aarch64", "manylinux_2_17_aarch64", "manylinux2014_aarch64"),
+    "macos-arm64": ("macosx_12_0_arm64",),
+    "macos-x86_64": ("macosx_10_15_x86_64",),
+    "windows-x86_64": ("win_amd64",),
+}
+
+
+def platform_tags(platform: str) -> tuple[str, ...]:
+    """pip's --platform tags for a laptop name (``linux-x86_64`` ...) or one of their tags."""
+    if platform in LAPTOPS:
+        return LAPTOPS[platform]
+    for tags in LAPTOPS.values():
+        if platform in tags:
+            return tags if platform == tags[0] else (platform,)
+    raise KitError(f"--platform {platform!r}: no TensorFlow wheel is published for it. Name the laptops: "
+                   f"{', '.join(LAPTOPS)} (or one of their pip tags: "
+                   f"{', '.join(t for tags in LAPTOPS.values() for t in tags)}).")
+
+
 def wheel_commands(requirements: Path, wheels: Path, platforms: list[str] | None = None,
                    python_version: str | None = None) -> list[list[str]]:
-    """The `pip download` commands that fill the kit's wheels folder (one per target platform)."""
+    """The `pip download` commands that fill the kit's wheels folder (one per kind of laptop).
+
+    `platforms` names laptops (``LAPTOPS``: linux-x86_64, macos-arm64, windows-x86_64 ...) or
+    their pip tags; a laptop's command carries all of its tags. KitError for any other name.
+    """
     target: list[list[str]] = [[]]
     if platforms:
-        target = [["--only-binary=:all:", "--platform", p] + (["--python-version", python_version]
-                                                              if python_version else []) for p in platforms]
+        target = [["--only-binary=:all:", *[a for t in platform_tags(p) for a in ("--platform", t)]]
+                  + (["--python-version", python_version] if python_version else []) for p in platforms]
     base = [sys.executable, "-m", "pip", "download", "--dest", str(wheels)]
     return [base + ["-r", str(requirements), "setuptools>=77"] + t for t in target]
 
@@ -266,11 +299,16 @@ def main(argv: list[str] | None = None) -> int:
                    help=f"datasets to include (known: {', '.join(data.REGISTRY)})")
     b.add_argument("--all", action="store_true", help="every backbone and every dataset")
     b.add_argument("--wheels", action="store_true", help="also `pip download` the requirements into wheels/")
-    b.add_argument("--platform", action="append", help="with --wheels: a pip platform tag of the learners' "
-                   "laptops (repeatable), e.g. manylinux2014_x86_64, macosx_11_0_arm64, win_amd64")
+    b.add_argument("--platform", action="append", help="with --wheels: the learners' laptops (repeatable): "
+                   f"{', '.join(LAPTOPS)}, or one of their pip platform tags")
     b.add_argument("--python-version", help="with --platform: the learners' Python, e.g. 3.12")
     b.add_argument("--from-data", type=Path, help="a data folder fetched earlier (`make fetch`) to copy from")
     args = parser.parse_args(argv)
+    for platform in args.platform or []:
+        try:
+            platform_tags(platform)
+        except KitError as err:
+            parser.error(str(err))
     nets = list(backbones.REGISTRY) if args.all else args.backbones
     names = list(data.REGISTRY) if args.all else args.datasets
     try:

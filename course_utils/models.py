@@ -1,7 +1,9 @@
 """The parts of a course model, and the few model helpers the notebooks reuse.
 
 Notebook 03 writes the whole chain out with the Functional API:
-``keras.Input -> augmentation -> Preprocess -> conv_base(x, training=False) -> head``.
+``keras.Input -> augmentation -> preprocessing -> conv_base(x, training=False) -> head``.
+The preprocessing is made of Keras' own layers (``preprocessing``), so a saved course model
+loads with plain ``keras.models.load_model``, without course_utils.
 ``Chain`` is that chain's one owner: it holds each part by attribute, builds it the same
 way for the repeated runs of notebook 05 (``Chain.build``), and recovers the parts of a model
 loaded from a ``.keras`` file (``Chain.of``), using the layer names notebook 03 gives them.
@@ -23,12 +25,51 @@ keras = _load_keras()  # TensorFlow's C++ start-up lines kept out of notebooks
 BASE, HEAD, PREPROCESS, AUGMENTATION = "conv_base", "head", "preprocess", "augmentation"
 
 
+# keras.applications' two preprocessing modes, in Keras' own layers. "caffe" (VGG16, ResNet50):
+# RGB -> BGR, then minus the ImageNet mean pixel (in BGR order), no scaling; "tf" (MobileNet):
+# [0, 255] -> [-1, 1]. See keras.applications.imagenet_utils.preprocess_input.
+_MODES = {"vgg16": "caffe", "resnet50": "caffe", "mobilenet": "tf"}
+IMAGENET_MEAN_BGR = (103.939, 116.779, 123.68)
+
+
+def preprocessing(backbone: str, name: str = PREPROCESS) -> keras.Model:
+    """The backbone's own ``preprocess_input`` as a small model of Keras' own layers.
+
+    Inside the course's models, so a saved model takes raw [0, 255] RGB images and nobody has
+    to remember to preprocess at prediction time; built only from Keras' layers and ops, so
+    ``keras.models.load_model`` reads a saved model without course_utils, and ``model.export``
+    (SavedModel, TFLite) converts it. Taught in notebook 03, section 2:
+
+    - VGG16, ResNet50 ("caffe"): ``keras.ops.flip(x, axis=-1)`` (RGB -> BGR), then
+      ``keras.layers.Normalization(mean=IMAGENET_MEAN_BGR, variance=[1, 1, 1])``: x - mean,
+      divided by sqrt(1) = 1 exactly;
+    - MobileNet ("tf"): ``keras.layers.Rescaling(1 / 127.5, offset=-1)``.
+
+    Equal to ``keras.applications.<module>.preprocess_input`` within float32 rounding (tested
+    to 1e-4). ``keras.ops.flip`` rather than ``x[..., ::-1]``: a negative slice step breaks
+    the PyTorch backend. The input takes any image size.
+    """
+    b = backbones.get(backbone)
+    mode = _MODES.get(b.module)
+    if mode is None:
+        raise ValueError(f"No preprocessing known for {b.title} (keras.applications.{b.module}); "
+                         f"known: {', '.join(sorted(_MODES))}. Add its mode to models._MODES.")
+    inputs = keras.Input(shape=(None, None, 3), name=f"{name}_rgb")
+    if mode == "tf":
+        outputs = keras.layers.Rescaling(1 / 127.5, offset=-1.0, name=f"{name}_to_pm1")(inputs)
+    else:
+        bgr = keras.ops.flip(inputs, axis=-1)
+        outputs = keras.layers.Normalization(mean=list(IMAGENET_MEAN_BGR), variance=[1.0, 1.0, 1.0],
+                                             name=f"{name}_minus_mean")(bgr)
+    return keras.Model(inputs, outputs, name=name)
+
+
 @keras.saving.register_keras_serializable(package="course_utils")
 class Preprocess(keras.layers.Layer):
-    """A backbone's own ``preprocess_input``, as a layer inside the model.
+    """The course's former preprocessing layer, kept only so that older saved models still load.
 
-    Inside the model, a saved model takes raw [0, 255] RGB images and nobody has to remember
-    to preprocess at prediction time. Taught in notebook 03, section 2.
+    New models use ``preprocessing`` (Keras' own layers): a model holding this layer needs
+    course_utils to load. Do not use it for new models.
     """
 
     def __init__(self, backbone: str, **kwargs):
@@ -37,9 +78,6 @@ class Preprocess(keras.layers.Layer):
         self._fn = backbones.get(backbone).preprocess_input()
 
     def call(self, inputs):
-        # Keras' function works on backend tensors with keras.ops (stack, not a negative
-        # slice step, which the PyTorch backend rejects), so the layer runs on every backend.
-        # It divides in place (x /= 127.5): on a copy, so a PyTorch caller's tensor is untouched.
         return self._fn(keras.ops.copy(keras.ops.cast(inputs, self.compute_dtype)))
 
     def get_config(self):
@@ -97,18 +135,18 @@ class Chain:
     model: keras.Model
     base: keras.Model | None  # None for a head trained on cached features
     head: keras.layers.Layer
-    preprocess: keras.layers.Layer | None = None
+    preprocess: keras.layers.Layer | None = None  # models.preprocessing (a small model)
     augmentation: keras.layers.Layer | None = None
 
     @classmethod
     def build(cls, backbone: str, base, head, *, augment: keras.layers.Layer | None = None,
               base_training: bool = False, name: str = "classifier") -> "Chain":
-        """Input -> [augmentation] -> Preprocess -> base(training=...) -> head.
+        """Input -> [augmentation] -> preprocessing -> base(training=...) -> head.
 
         Written out in notebook 03, section 5; this is the same chain for the repeated runs.
         """
         inputs = keras.Input(shape=base.input_shape[1:], name="image")
-        preprocess = Preprocess(backbone, name=PREPROCESS)
+        preprocess = preprocessing(backbone, name=PREPROCESS)
         x = augment(inputs) if augment is not None else inputs
         outputs = head(base(preprocess(x), training=base_training))
         return cls(keras.Model(inputs, outputs, name=name), base, head, preprocess, augment)

@@ -1,17 +1,21 @@
 """Predicting with a saved model: the top classes of any image file, in Python or from a shell.
 
-    python -m course_utils.predict MODEL.keras IMAGE [IMAGE ...] [--top K]
+    python -m course_utils.predict MODEL IMAGE [IMAGE ...] [--top K]
 
-prints, for each image, its K most probable classes with their probabilities. The model is a
-``.keras`` file whose first layer takes raw [0, 255] RGB images (the course's models carry the
-backbone's preprocessing inside them, notebook 03, section 2). Its **class names travel in a
-JSON file beside it**, ``<name>.classes.json`` (``{"class_names": [...]}``, in the order of
-the model's outputs: the order of the class folders), written by notebook 08, section 7. A
-sidecar rather than the model's own config: it is readable without TensorFlow, editable by
-hand, and any Keras model can be given one. When it also records ``"model_sha256"`` (the
-model file's SHA-256; notebook 08 and ``write_class_names`` write it), a class-names file
-copied from another export, even one with as many classes, is refused instead of printing
-wrong names. A model that does not take RGB images (a head trained on features) is refused.
+prints, for each image, its K most probable classes with their probabilities. MODEL is any of
+the three forms notebook 08, section 9 exports: a ``.keras`` file (``model.save``), a SavedModel
+folder (``model.export``; the course names it ``<name>.savedmodel``) or a ``.tflite`` file
+(TensorFlow Lite, converted from that SavedModel). The model takes raw [0, 255] RGB images: the
+course's models carry the backbone's preprocessing inside them, in Keras' own layers (notebook 03,
+section 2). Its **class names travel in a JSON file beside it**, ``<name>.classes.json``
+(``{"class_names": [...]}``, in the order of the model's outputs: the order of the class folders),
+written by notebook 08; the three forms of one model share it (``x.keras``, ``x.savedmodel/``
+and ``x.tflite`` all read ``x.classes.json``). A sidecar rather than the model's own config: it
+is readable without TensorFlow, editable by hand, and any model can be given one.
+When the class-names file also records ``"model_sha256"`` (the ``.keras`` file's SHA-256; notebook
+08 and ``write_class_names`` write it), a class-names file copied from another export, even one
+with as many classes, is refused instead of printing wrong names. A model that does not take RGB
+images (a head trained on features) is refused.
 
 Images are read like the training images were (``images.load_image``: turned upright by their
 EXIF orientation, converted to RGB, resized bilinearly to the model's input). A file that
@@ -35,12 +39,16 @@ from .images import load_image
 CLASSES_SUFFIX = ".classes.json"
 
 
+FORMATS = "a .keras file, a SavedModel folder (model.export) or a .tflite file"
+
+
 class ModelFileError(RuntimeError):
-    """A model path that cannot be used: missing, not a .keras file, unreadable, no class names."""
+    """A model path that cannot be used: missing, not a model file, unreadable, no class names."""
 
 
 def classes_path(model_path: Path | str) -> Path:
-    """The class-names file beside a model: ``flowers.keras`` -> ``flowers.classes.json``.
+    """The class-names file beside a model: ``flowers.keras``, ``flowers.savedmodel/`` and
+    ``flowers.tflite`` -> ``flowers.classes.json``.
 
     Used in notebook 08, section 9.
     """
@@ -82,30 +90,113 @@ def read_class_names(model_path: Path | str) -> list[str]:
     return names
 
 
+class SavedModelPredictor:
+    """A SavedModel folder written by ``model.export``, with the ``predict``/``input_shape``/
+    ``output_shape`` this module uses from a Keras model (its serving signature: one input, one output)."""
+
+    def __init__(self, path: Path):
+        from ._quiet import keras as _load_keras
+
+        _load_keras()  # TensorFlow's start-up lines kept quiet
+        import tensorflow as tf
+
+        self._fn = tf.saved_model.load(str(path)).signatures["serving_default"]
+        (self._input, spec), = self._fn.structured_input_signature[1].items()
+        (self._output, out), = self._fn.structured_outputs.items()
+        self.input_shape, self.output_shape = tuple(spec.shape), tuple(out.shape)
+
+    def predict(self, x, verbose=0):
+        return self._fn(**{self._input: np.asarray(x, "float32")})[self._output].numpy()
+
+
+def tflite_interpreter(path: Path | str):
+    """A TensorFlow Lite interpreter on `path`, tensors allocated: LiteRT's (``ai_edge_litert``,
+    its successor) when installed, else ``tf.lite.Interpreter`` (deprecated in TF 2.20+, its
+    warning silenced). Built-in kernels without the default XNNPACK delegate: the same results,
+    and no "Created TensorFlow Lite XNNPACK delegate" line on stderr (notebook 08, section 9)."""
+    try:
+        from ai_edge_litert import interpreter as lite
+    except ImportError:
+        import warnings
+
+        from ._quiet import keras as _load_keras
+
+        _load_keras()
+        import tensorflow as tf
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            interpreter = tf.lite.Interpreter(
+                model_path=str(path),
+                experimental_op_resolver_type=tf.lite.experimental.OpResolverType.BUILTIN_WITHOUT_DEFAULT_DELEGATES)
+    else:
+        interpreter = lite.Interpreter(
+            model_path=str(path), experimental_op_resolver_type=lite.OpResolverType.BUILTIN_WITHOUT_DEFAULT_DELEGATES)
+    interpreter.allocate_tensors()
+    return interpreter
+
+
+class TFLitePredictor:
+    """A ``.tflite`` file, with the ``predict``/``input_shape``/``output_shape`` of a Keras model.
+
+    The converted model takes one image per call (batch 1): ``predict`` runs them one by one.
+    """
+
+    def __init__(self, path: Path):
+        self._it = tflite_interpreter(path)
+        self._in, = self._it.get_input_details()
+        self._out, = self._it.get_output_details()
+        self.input_shape = (None, *map(int, self._in["shape"][1:]))
+        self.output_shape = (None, *map(int, self._out["shape"][1:]))
+
+    def predict(self, x, verbose=0):
+        rows = []
+        for image in np.asarray(x, "float32"):
+            self._it.set_tensor(self._in["index"], image[None].astype(self._in["dtype"]))
+            self._it.invoke()
+            rows.append(self._it.get_tensor(self._out["index"])[0].copy())
+        return np.stack(rows)
+
+
+def model_format(path: Path) -> str | None:
+    """"keras", "savedmodel" or "tflite" from the path's form; None for anything else."""
+    if path.is_dir():
+        return "savedmodel" if (path / "saved_model.pb").is_file() else None
+    return {".keras": "keras", ".tflite": "tflite"}.get(path.suffix.lower())
+
+
 def load(model_path: Path | str):
-    """(model, class names) of a ``.keras`` file; ModelFileError names what is wrong."""
+    """(model, class names) of a .keras file, SavedModel folder or .tflite file; ModelFileError
+    names what is wrong. For the last two, `model` is a small predictor with ``predict``."""
     path = Path(model_path).expanduser()
     if not path.exists():
         raise ModelFileError(f"model file not found: {path}")
-    if path.is_dir() or path.suffix != ".keras":
-        raise ModelFileError(f"{path} is not a .keras model file: save one with model.save('name.keras')")
+    kind = model_format(path)
+    if kind is None:
+        raise ModelFileError(f"{path} is not a model this command reads: give it {FORMATS} "
+                             "(save one with model.save('name.keras'), notebook 08, section 9)")
     names = read_class_names(path)
     recorded = _recorded_model(path)
-    if recorded is not None:
+    if recorded is not None and kind == "keras":  # the digest is the .keras file's; the other forms share the names
         from .downloads import file_digest
 
         if file_digest(path) != recorded:
             raise ModelFileError(f"{classes_path(path).name} was written for another model file (the model digest "
                                  f"it records is not {path.name}'s): use the class-names file exported with this "
                                  "model, or save the model and its class names again (notebook 08, section 9)")
-    from . import models  # noqa: F401  (registers the course's Preprocess layer for loading)
-    from ._quiet import keras as _load_keras
-
-    keras = _load_keras()
     try:
-        model = keras.models.load_model(path)
-    except Exception as err:  # a corrupt or foreign file: Keras raises many kinds
-        raise ModelFileError(f"{path} could not be loaded as a Keras model ({type(err).__name__}: "
+        if kind == "keras":
+            from . import models  # noqa: F401  (registers the course's former Preprocess layer: older models load)
+            from ._quiet import keras as _load_keras
+
+            model = _load_keras().models.load_model(path)
+        elif kind == "savedmodel":
+            model = SavedModelPredictor(path)
+        else:
+            model = TFLitePredictor(path)
+    except Exception as err:  # a corrupt or foreign file: Keras/TensorFlow raise many kinds
+        what = {"keras": "Keras model", "savedmodel": "SavedModel", "tflite": "TensorFlow Lite model"}[kind]
+        raise ModelFileError(f"{path} could not be loaded as a {what} ({type(err).__name__}: "
                              f"{str(err).splitlines()[0] if str(err) else ''})") from None
     shape = model.input_shape
     if not isinstance(shape, tuple) or len(shape) != 4 or shape[-1] != 3:
@@ -165,9 +256,9 @@ def figure(image, top: list[tuple[str, float]], title: str = ""):
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m course_utils.predict",
-                                     description="Top classes of image files, from a .keras model "
-                                                 "with its <name>.classes.json beside it.")
-    parser.add_argument("model", help="the .keras model file")
+                                     description="Top classes of image files, from a model (.keras, "
+                                                 "SavedModel folder or .tflite) with its <name>.classes.json beside it.")
+    parser.add_argument("model", help=f"the model: {FORMATS}")
     parser.add_argument("images", nargs="+", help="image files (JPEG, PNG, ...)")
     parser.add_argument("--top", type=int, default=3, metavar="K", help="classes shown per image (default 3)")
     args = parser.parse_args(argv)

@@ -183,15 +183,17 @@ class Resolved:
         needs_pretrained=False is for notebooks whose numbers come from data they generate
         themselves (01, 02): those numbers are real in every profile, and the banner says so.
         """
+        from .env import binder_note  # on Binder: shut down the other notebooks' kernels
+
         head = f"PROFILE = {self.name!r} (asked for {self.requested!r}): {self.reason}"
         if not needs_pretrained:
             return (f"PROFILE = {self.name!r} (asked for {self.requested!r})\nThis notebook needs no downloads or pretrained weights: every number "
-                    "in it is computed from data generated here, and is real in every profile.")
+                    "in it is computed from data generated here, and is real in every profile." + binder_note())
         if self.meaningful:
-            return head
+            return head + binder_note()
         return (
             head + "\n*** Random weights and a tiny synthetic dataset: every number below checks "
-            "that the code runs; none of them is a result. See README, 'Offline classroom'. ***"
+            "that the code runs; none of them is a result. See README, 'Offline classroom'. ***" + binder_note()
         )
 
 

@@ -95,6 +95,7 @@ def _main(argv: list[str] | None) -> int:
         print(f"--output {out_dir} is a file, not a folder: give a folder (created if missing).", file=sys.stderr)
         return 2
     os.environ["COURSE_OUTPUT_DIR"] = str(out_dir.resolve())  # notebooks write their files here
+    os.environ.setdefault("COURSE_TENSORBOARD", "0")  # headless: 04 writes its logs but starts no TensorBoard server
     net = backbones.get(args.backbone or profiles.first_choice(args.profile).backbone)
     resolved = profiles.resolve(
         args.profile, weights_ready=lambda: backbones.locate(net).source != "unavailable",

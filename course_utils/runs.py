@@ -107,7 +107,7 @@ class Run:
             lines.append(f"Pretrained weights on real photos: the numbers below are results. Comparisons are "
                          f"judged on {n_test} test images: a single accuracy there is known to about "
                          f"±{2 * (0.25 / max(n_test, 1)) ** 0.5:.2f} at worst (twice its standard error at 50 %).")
-        return "\n".join(lines)
+        return "\n".join(lines) + env.binder_note()
 
     # ------------------------------------------------------------------ data
     def image_dataset(self, role: str, *, shuffle: bool = False, batch_size: int | None = None):

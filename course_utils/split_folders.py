@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from . import data, images, paths, storage
+from . import data, images, paths, progress, storage
 
 HASHES = "dhash.json"  # source file -> images.dhash of its copy (near-duplicates across splits)
 
@@ -58,6 +58,8 @@ def write(ds: data.Dataset, image_size: int) -> Path:
     tmp = Path(tempfile.mkdtemp(dir=root.parent, prefix=".partial-"))
     try:
         manifest, dhashes = {}, {}
+        written = progress.bar(total=sum(len(split) for split in ds.splits().values()),
+                               desc=f"writing {image_size} px split folders", unit="image")
         for role, split in ds.splits().items():
             for name in ds.class_names:  # every class folder, even an empty one: same class indices
                 (tmp / role / name).mkdir(parents=True, exist_ok=True)
@@ -68,7 +70,9 @@ def write(ds: data.Dataset, image_size: int) -> Path:
                 Image.fromarray(pixels).save(out)
                 files.append([str(src), str(out.relative_to(tmp))])
                 dhashes[str(src)] = images.dhash(pixels)
+                written.update(1)
             manifest[role] = files
+        written.close()
         (tmp / "manifest.json").write_text(json.dumps(manifest, indent=1) + "\n")
         (tmp / HASHES).write_text(json.dumps(dhashes) + "\n")
         (tmp / ".complete").write_text(f"{ds.name} {ds.fingerprint()} {image_size}px\n")

@@ -10,6 +10,8 @@ os.environ["COURSE_PROFILE"] = "smoke"
 os.environ["COURSE_OFFLINE"] = "1"  # never probe the network in tests
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 os.environ.setdefault("MPLBACKEND", "Agg")
+os.environ.setdefault("COURSE_PROGRESS", "0")  # no progress bars in test logs (course_utils.progress)
+os.environ.setdefault("COURSE_TENSORBOARD", "0")  # 04 starts no TensorBoard server in headless runs
 # Executed notebooks save models, results and claims under COURSE_OUTPUT_DIR: keep the test
 # run's away from a learner's outputs/ folder.
 import tempfile  # noqa: E402

@@ -25,7 +25,7 @@ def test_with_an_empty_backbone_the_features_use_the_preprocessing_of_the_base_b
     x = np.random.default_rng(0).uniform(0, 255, (2, *run.input_shape)).astype("float32")
     own = base.predict(run.backbone.preprocess_input()(x.copy()), verbose=0)
     np.testing.assert_allclose(extractor.predict(x, verbose=0), own, rtol=1e-4, atol=1e-4)
-    np.testing.assert_allclose(models.Preprocess(run.backbone.name)(x), run.backbone.preprocess_input()(x.copy()),
+    np.testing.assert_allclose(models.preprocessing(run.backbone.name)(x), run.backbone.preprocess_input()(x.copy()),
                                rtol=1e-5, atol=1e-5)
     other = next(b for b in backbones.REGISTRY.values() if b.name != name)
     with pytest.raises(ValueError, match=f"not {re.escape(other.title)}.*run.backbone.name"):

@@ -35,18 +35,33 @@ def test_every_backbone_builds_and_its_fine_tuning_part_is_exactly_the_layers_fr
     np.testing.assert_allclose(top(inner(x)), base(x), rtol=1e-4, atol=1e-4)
 
 
-@pytest.mark.parametrize("name", ["vgg16", "resnet50", "mobilenet_0.25"])
-def test_preprocess_layer_is_the_backbones_own_preprocess_input(name):
-    images = np.random.default_rng(1).uniform(0, 255, (3, 8, 8, 3)).astype("float32")
+@pytest.mark.parametrize("name", list(backbones.REGISTRY))
+def test_preprocessing_is_the_backbones_own_preprocess_input_to_1e_4(name):
+    images = np.random.default_rng(1).uniform(0, 255, (4, 9, 7, 3)).astype("float32")
     fn = backbones.get(name).preprocess_input()
-    expected = fn(images.copy())
-    np.testing.assert_allclose(models.Preprocess(name)(images), expected, atol=1e-3)
-    assert not np.allclose(expected, images / 255.0), "not a plain rescale=1./255"
+    expected = np.asarray(fn(images.copy()))
+    np.testing.assert_allclose(models.preprocessing(name)(images), expected, rtol=0, atol=1e-4)
+    assert not np.allclose(expected, images / 255.0, atol=1e-2), "not a plain rescale=1./255"
+
+
+@pytest.mark.parametrize("name", ["vgg16", "mobilenet_0.25"])
+def test_preprocessing_holds_only_keras_own_layers(name):
+    pre = models.preprocessing(name)
+    for layer in pre.layers:
+        assert type(layer).__module__.startswith("keras."), f"{layer.name}: {type(layer)} is not Keras' own"
+    assert "course_utils" not in json.dumps(pre.get_config())
 
 
 def test_vgg16_and_mobilenet_preprocess_differently():
     x = np.full((1, 2, 2, 3), 128.0, "float32")
-    assert not np.allclose(models.Preprocess("vgg16")(x), models.Preprocess("mobilenet_0.25")(x))
+    assert not np.allclose(models.preprocessing("vgg16")(x), models.preprocessing("mobilenet_0.25")(x))
+
+
+def test_the_channel_flip_is_rgb_to_bgr():
+    x = np.zeros((1, 1, 1, 3), "float32")
+    x[..., 0] = 255.0  # pure red
+    bgr = np.asarray(models.preprocessing("vgg16")(x))[0, 0, 0]
+    np.testing.assert_allclose(bgr, [-103.939, -116.779, 255.0 - 123.68], atol=1e-4)
 
 
 def test_unknown_backbone_lists_the_valid_names():

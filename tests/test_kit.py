@@ -19,6 +19,7 @@ import papermill as pm
 import pytest
 
 from builders import make_folder
+from conftest import ROOT
 from course_utils import backbones, data, kit, profiles
 
 NO_NETWORK = textwrap.dedent('''
@@ -143,14 +144,43 @@ def test_a_weight_file_that_is_not_the_published_one_is_refused(tmp_path, data_h
     assert code == 1 and "kit: FAILED" in capsys.readouterr().err
 
 
-def test_wheels_are_downloaded_per_learner_platform():
-    cmds = kit.wheel_commands(kit.Path("req.txt"), kit.Path("w"), ["win_amd64", "macosx_11_0_arm64"], "3.12")
+# The pip platform tags TensorFlow 2.21 publishes wheels under, checked with `pip install --dry-run
+# --only-binary=:all: --platform TAG --python-version 3.12 tensorflow==2.21.0` (Intel Macs: 2.16.2, its last).
+TF_WHEEL_TAGS = {"manylinux_2_27_x86_64", "manylinux_2_27_aarch64", "macosx_12_0_arm64", "macosx_10_15_x86_64",
+                 "win_amd64"}
+NO_TF_WHEEL = {"macosx_11_0_arm64", "manylinux_2_28_x86_64"}  # pip finds no TF 2.21 under these alone
+
+
+def test_wheels_are_downloaded_per_learner_laptop_with_all_its_tags():
+    cmds = kit.wheel_commands(kit.Path("req.txt"), kit.Path("w"), ["windows-x86_64", "linux-x86_64"], "3.12")
     assert len(cmds) == 2 and all(c[1:4] == ["-m", "pip", "download"] for c in cmds)
     assert ["--platform", "win_amd64"] == cmds[0][cmds[0].index("--platform"):][:2]
+    linux = [cmds[1][i + 1] for i, a in enumerate(cmds[1]) if a == "--platform"]
+    assert linux[0] == "manylinux_2_27_x86_64" and "manylinux2014_x86_64" in linux  # grpcio, h5py need the older tags
     assert "--only-binary=:all:" in cmds[1] and "setuptools>=77" in cmds[0]
     assert "--platform" not in kit.wheel_commands(kit.Path("req.txt"), kit.Path("w"))[0]
 
 
+def test_every_laptop_starts_with_a_tag_tensorflow_publishes_and_others_are_refused():
+    assert {tags[0] for tags in kit.LAPTOPS.values()} == TF_WHEEL_TAGS
+    for bad in NO_TF_WHEEL | {"manylinux2014_armv7l"}:
+        with pytest.raises(kit.KitError, match="no TensorFlow wheel"):
+            kit.platform_tags(bad)
+    assert kit.platform_tags("macosx_12_0_arm64") == ("macosx_12_0_arm64",)
+    with pytest.raises(SystemExit):
+        kit.main(["build", "k", "--wheels", "--platform", "macosx_11_0_arm64"])
+
+
+def test_the_teaching_guide_names_only_platforms_the_kit_knows():
+    import re
+
+    text = (ROOT / "docs" / "teaching.md").read_text()
+    named = re.findall(r"--platform[ =](\w[\w.-]*)", text)
+    assert named, "docs/teaching.md shows --platform examples"
+    known = set(kit.LAPTOPS) | {t for tags in kit.LAPTOPS.values() for t in tags}
+    assert set(named) <= known, set(named) - known
+    tags = set(re.findall(r"(?:manylinux\w*|macosx_\w+|win_amd64)", text))
+    assert tags <= known and not tags & NO_TF_WHEEL, tags
 def test_notebook_00_runs_from_the_kit_with_the_network_off(tmp_path, data_home, fetched, stand_in_checksum,
                                                            monkeypatch, capsys):
     target, code = _build(tmp_path, fetched)

@@ -84,7 +84,9 @@ def test_a_wrong_model_path_exits_2_with_one_line(tmp_path, capsys):
     assert capsys.readouterr().err.strip() == f"error: model file not found: {tmp_path / 'nope.keras'}"
     h5 = garbage(tmp_path / "old.h5")
     assert predict.main([str(h5), str(image)]) == 2
-    assert "is not a .keras model file" in capsys.readouterr().err
+    assert "is not a model this command reads: give it a .keras file, a SavedModel folder" in capsys.readouterr().err
+    assert predict.main([str(tmp_path), str(image)]) == 2  # a folder that is not a SavedModel
+    assert "is not a model this command reads" in capsys.readouterr().err
 
 
 def test_a_model_without_its_class_names_or_a_corrupt_model_exits_2(saved, tmp_path, capsys):
@@ -112,3 +114,26 @@ def test_the_module_runs_from_a_shell(saved, tmp_path):
     assert done.returncode == 1, done.stderr
     assert re.fullmatch(rf"{re.escape(str(good))}: (circle|square|triangle) \d\.\d{{3}}\n", done.stdout)
     assert f"error: {bad}: unreadable" in done.stderr and "1 of 2 image(s) could not be read" in done.stderr
+
+
+def test_the_savedmodel_and_tflite_exports_predict_like_the_keras_file(saved, tmp_path, capsys):
+    """Notebook 08, section 9: model.export (SavedModel) and a TFLite file, through the same command."""
+    import tensorflow as tf
+
+    path, model = saved
+    savedmodel = path.with_suffix(".savedmodel")
+    model.export(savedmodel)
+    tflite = path.with_suffix(".tflite")
+    tflite.write_bytes(tf.lite.TFLiteConverter.from_saved_model(str(savedmodel)).convert())
+    capsys.readouterr()  # model.export prints where it wrote the folder
+    assert predict.classes_path(savedmodel) == predict.classes_path(tflite) == predict.classes_path(path)
+    images = [write_image(tmp_path / f"{i}.png", seed=i) for i in range(3)]
+    lines = {}
+    for form in (path, savedmodel, tflite):
+        loaded, names = predict.load(form)
+        assert names == CLASSES and predict.input_size(loaded) == (16, 16)
+        x = np.stack([predict.load_image(p, (16, 16)).astype("float32") for p in images])
+        np.testing.assert_allclose(loaded.predict(x, verbose=0), model.predict(x, verbose=0), atol=1e-5)
+        assert predict.main([str(form), *map(str, images), "--top", "2"]) == 0
+        lines[form.suffix] = capsys.readouterr().out
+    assert lines[".keras"] == lines[".savedmodel"] == lines[".tflite"]
