@@ -10,7 +10,6 @@ notebook's kernel gets a sitecustomize that refuses every connection off this ma
 import dataclasses
 import hashlib
 import json
-import os
 import subprocess
 import sys
 import textwrap
