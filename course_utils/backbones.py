@@ -16,11 +16,15 @@ would load, found the way an offline classroom needs.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import network, paths
+
+__all__ = [
+    "DEFAULT", "REGISTRY", "Backbone", "fetch_weights", "get", "locate", "resolve_weights",
+    "unavailable_message", "UnknownBackboneError", "Weights", "WeightsUnavailableError",
+]
 
 _KERAS_WEIGHTS = "https://storage.googleapis.com/tensorflow/keras-applications/"
 
@@ -201,17 +205,11 @@ def fetch_weights(backbone: str | Backbone, progress: bool = True) -> Path:
 
 def _record_first_digest(b: Backbone, path: Path) -> None:
     """Keras publishes no hash for this file: keep the first one seen, refuse a later change."""
-    from . import data
+    from .integrity import first_seen_digest, record_digest
 
-    lock = paths.weights_dir() / "checksums.json"
-    known = json.loads(lock.read_text()) if lock.exists() else {}
-    digest = "sha256:" + data.file_digest(path)
-    if known.get(b.weights_file, digest) != digest:
-        path.unlink()
-        raise data.ChecksumError(f"{path.name}: {digest} differs from the {known[b.weights_file]} "
-                                 f"recorded at its first download ({lock}). The file was deleted.")
-    known[b.weights_file] = digest
-    lock.write_text(json.dumps(known, indent=2) + "\n")
+    ledger = paths.weights_dir() / "checksums.json"
+    digest = first_seen_digest(ledger, b.weights_file, path, retry=f"fetch it again (`make fetch BACKBONE={b.name}`).")
+    record_digest(ledger, b.weights_file, digest)
 
 
 def _verify_found(b: Backbone, path: Path) -> None:

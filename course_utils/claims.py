@@ -17,13 +17,18 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Sequence
 
 import numpy as np
 
 from . import paths
+
+__all__ = [
+    "VERDICTS", "Claim", "compare", "Evidence", "evidence", "keep_only", "ledger_path", "load",
+    "summary", "verdict",
+]
 
 VERDICTS = ("holds", "inconclusive", "does not hold", "not checked")
 

@@ -10,8 +10,13 @@ numbers are then not meaningful.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, replace
-from typing import Callable
+
+__all__ = [
+    "ENV_VAR", "PROFILES", "first_choice", "for_backbone", "get", "names", "Profile", "resolve",
+    "Resolved", "UnknownProfileError",
+]
 
 ENV_VAR = "COURSE_PROFILE"
 
@@ -162,13 +167,18 @@ def _dataset_ready(name: str) -> bool:
     return data.availability(name).available
 
 
+def _requested(name: str | None) -> str:
+    """The profile name asked for: `name`, else $COURSE_PROFILE, else 'auto' (read in one place)."""
+    return (name or os.environ.get(ENV_VAR) or "auto").strip().lower()
+
+
 def first_choice(name: str | None = None, on_binder: Callable[[], bool] | None = None) -> Profile:
     """The profile `name` asks for; for 'auto', the one it tries first (binder on Binder, else fast).
 
     ``runs.start`` takes its default backbone from it, before knowing whether that backbone's
     weights can be had (auto falls back to smoke, with the same backbone, when they cannot).
     """
-    requested = (name or os.environ.get(ENV_VAR) or "auto").strip().lower()
+    requested = _requested(name)
     if requested != "auto":
         return get(requested)
     if on_binder is None:
@@ -191,7 +201,7 @@ def resolve(
     The checks can be replaced (``runs.start`` passes its backbone's and dataset's, tests
     pass their own).
     """
-    requested = (name or os.environ.get(ENV_VAR) or "auto").strip().lower()
+    requested = _requested(name)
     if requested != "auto":
         profile = get(requested)
         source = "given" if name else f"from ${ENV_VAR}"
@@ -219,3 +229,21 @@ def resolve(
         "auto",
         f"{' and '.join(missing)} neither present nor downloadable, so falling back to smoke",
     )
+
+
+def for_backbone(name: str | None = None, backbone: str = "", *,
+                 weights_ready: Callable[[object], bool] | None = None,
+                 dataset_ready: Callable[[str], bool] | None = None) -> tuple[object, Resolved]:
+    """(the backbone, the resolved profile) of a run: the one place ``runs.start`` and
+    ``run_course`` resolve them.
+
+    The backbone is `backbone`, else the first choice of the profile asked for; 'auto' then
+    falls back to smoke unless that backbone's weights can be had (``weights_ready(backbone)``,
+    by default: found on disk or downloadable) and the data is there.
+    """
+    from . import backbones
+
+    b = backbones.get(backbone or first_choice(name).backbone)
+    ready = weights_ready or (lambda net: backbones.locate(net).source != "unavailable")
+    return b, resolve(name, weights_ready=lambda: ready(b), dataset_ready=dataset_ready,
+                      weights_label=f"{b.title} ImageNet weights")

@@ -13,12 +13,16 @@ match, and says which models it loaded or retrained, and why.
 from __future__ import annotations
 
 import functools
-import hashlib
 import json
 from dataclasses import dataclass
 from pathlib import Path
 
 from . import backbones, claims, data, env, features, paths, profiles, split_folders
+from .integrity import file_digest
+
+__all__ = [
+    "file_id", "Run", "start",
+]
 
 
 @dataclass
@@ -172,7 +176,7 @@ class Run:
 
 def file_id(path: Path) -> str:
     """A short SHA-256 of a file (the identity of a weight file)."""
-    return hashlib.sha256(Path(path).read_bytes()).hexdigest()[:16]
+    return file_digest(path)[:16]
 
 
 def _choose_data(profile: profiles.Profile, dataset: str, folder: str):
@@ -193,12 +197,11 @@ def start(notebook: str, profile: str | None = None, *, backbone: str = "", data
     dataset (default: the profile's). folder: your folder of class sub-folders (wins over
     dataset). weights: '' (the profile's), 'imagenet', 'random' or a weight file's path.
     """
-    b = backbones.get(backbone or profiles.first_choice(profile).backbone)
     asked = (weights or "").strip()
     if asked not in ("", "imagenet", "random") and not Path(asked).expanduser().is_file():
         raise FileNotFoundError(f"WEIGHTS={asked!r}: no such file. Use 'imagenet', 'random', '' or a path.")
 
-    def weights_ready() -> bool:
+    def weights_ready(b: backbones.Backbone) -> bool:
         if asked == "random":
             return False
         return asked not in ("", "imagenet") or backbones.locate(b).source != "unavailable"
@@ -206,8 +209,7 @@ def start(notebook: str, profile: str | None = None, *, backbone: str = "", data
     def dataset_ready(name: str) -> bool:
         return Path(folder).expanduser().is_dir() if folder else data.availability(dataset or name).available
 
-    resolved = profiles.resolve(profile, weights_ready=weights_ready, dataset_ready=dataset_ready,
-                                weights_label=f"{b.title} ImageNet weights")
+    b, resolved = profiles.for_backbone(profile, backbone, weights_ready=weights_ready, dataset_ready=dataset_ready)
     env.setup(seed=seed)
     if asked == "":
         asked = "imagenet" if resolved.profile.weights else "random"

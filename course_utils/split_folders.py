@@ -18,6 +18,11 @@ from pathlib import Path
 from PIL import Image
 
 from . import data, paths
+from .integrity import is_complete, mark_complete
+
+__all__ = [
+    "folder_for", "write",
+]
 
 
 def folder_for(ds: data.Dataset, image_size: int) -> Path:
@@ -32,7 +37,7 @@ def write(ds: data.Dataset, image_size: int) -> Path:
     split's order and labels line up with ``ds.train.labels`` etc.
     """
     root = folder_for(ds, image_size)
-    if (root / ".complete").exists():
+    if is_complete(root):
         return root
     root.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(dir=root.parent, prefix=".partial-"))
@@ -48,7 +53,7 @@ def write(ds: data.Dataset, image_size: int) -> Path:
                 files.append([str(src), str(out.relative_to(tmp))])
             manifest[role] = files
         (tmp / "manifest.json").write_text(json.dumps(manifest, indent=1) + "\n")
-        (tmp / ".complete").write_text(f"{ds.name} {ds.fingerprint()} {image_size}px\n")
+        mark_complete(tmp, f"{ds.name} {ds.fingerprint()} {image_size}px")
         if root.exists():
             shutil.rmtree(root)
         os.replace(tmp, root)

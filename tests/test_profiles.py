@@ -91,3 +91,11 @@ def test_the_binder_profile_is_fast_in_smaller_batches():
     assert binder.batch_size < fast.batch_size and binder.weights == "imagenet"
     same = ("image_size", "images_per_class", "eval_images_per_class", "epochs", "fine_tune_epochs", "dataset")
     assert all(getattr(binder, k) == getattr(fast, k) for k in same)
+
+
+def test_backbone_and_profile_are_resolved_in_one_place():
+    b, resolved = profiles.for_backbone("smoke")
+    assert b.name == profiles.get("smoke").backbone and resolved.name == "smoke"
+    b, resolved = profiles.for_backbone("auto", "resnet50", weights_ready=lambda net: net.name != "resnet50",
+                                        dataset_ready=lambda name: True)
+    assert b.name == "resnet50" and resolved.name == "smoke" and "ResNet50 ImageNet weights" in resolved.reason
