@@ -3,7 +3,7 @@
 #   make test     runs every test: ruff, unit tests, every notebook and solution executed once
 #                 (nbval compares the marked outputs), the real tier when its assets are there
 # and, for maintainers (CONTRIBUTING.md):
-#   make test-unit        the unit tests alone (no notebook, no real tier): about a minute
+#   make test-unit        the unit tests alone, without the slow ones (no notebook, no real tier)
 #   make refresh-outputs  rewrite the expected outputs of the cells marked # NBVAL_CHECK_OUTPUT
 #   make test-browser     every notebook in JupyterLab, driven in headless Chromium
 # They create .venv and install requirements.txt first if needed (the test targets also
@@ -28,7 +28,7 @@ NOTEBOOKS ?=
 help:
 	@echo "make course   run every notebook headless into outputs/ (PROFILE=auto|smoke|fast|binder|full, BACKBONE=vgg16|...; empty: the profile's)"
 	@echo "make test     ruff, unit tests, every notebook (nbval) and solution (papermill) once, real tier if its assets are there"
-	@echo "make test-unit  the unit tests alone (about a minute)"
+	@echo "make test-unit  the unit tests alone, without those marked slow (make test runs them)"
 	@echo "make refresh-outputs  rewrite the expected outputs of # NBVAL_CHECK_OUTPUT cells (NOTEBOOKS=... to limit)"
 	@echo "make test-browser  every notebook in JupyterLab in headless Chromium (installs Playwright; Chromium via apt-get as root)"
 	@echo "make fetch    download ImageNet weights (BACKBONE=...) and cats_vs_dogs once (needs internet)"
@@ -55,7 +55,7 @@ test: $(DEV_STAMP)
 	$(PY) -m pytest
 
 test-unit: $(DEV_STAMP)
-	$(PY) -m pytest tests -m "not notebook and not real and not browser"
+	$(PY) -m pytest tests -m "not notebook and not real and not browser and not slow"
 
 refresh-outputs: $(DEV_STAMP)
 	$(PY) tests/refresh_outputs.py $(NOTEBOOKS)

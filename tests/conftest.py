@@ -6,7 +6,7 @@ it) run the notebooks in smoke exactly as papermill does with PROFILE=smoke.
 Markers (registered in pyproject.toml): ``notebook`` (executes a notebook or a solution),
 ``real`` (the real tier), ``slow`` (a unit test over ~5 s), ``browser`` (JupyterLab in
 Chromium). nbval's cells get ``notebook`` here, tests/test_real_tier.py gets ``real``;
-the others carry theirs in their files. ``make test-unit`` deselects notebook, real and browser.
+the others carry theirs in their files. ``make test-unit`` deselects all four.
 """
 
 import os

@@ -147,6 +147,7 @@ def test_wheels_are_downloaded_per_learner_platform():
     assert "--platform" not in kit.wheel_commands(kit.Path("req.txt"), kit.Path("w"))[0]
 
 
+@pytest.mark.slow
 def test_notebook_00_runs_from_the_kit_with_the_network_off(tmp_path, data_home, fetched, stand_in_checksum,
                                                            monkeypatch, capsys):
     target, code = _build(tmp_path, fetched)
