@@ -163,7 +163,7 @@ def main(argv=None) -> int:
                   "run python benchmarks/derive_profiles.py", file=sys.stderr)
             return 1
         if readme_section() not in README.read_text():
-            print(f"README.md's profiles table differs from course_utils.profiles.markdown(): "
+            print("README.md's profiles table differs from course_utils.profiles.markdown(): "
                   "run python benchmarks/derive_profiles.py", file=sys.stderr)
             return 1
         return 0

@@ -26,6 +26,11 @@ from pathlib import Path
 
 from . import network, paths
 
+__all__ = [
+    "DEFAULT", "REGISTRY", "Backbone", "fetch_weights", "get", "locate", "resolve_weights",
+    "unavailable_message", "UnknownBackboneError", "Weights", "WeightsUnavailableError",
+]
+
 _KERAS_WEIGHTS = "https://storage.googleapis.com/tensorflow/keras-applications/"
 
 

@@ -8,8 +8,8 @@ can act on) or *not attempted*, and never raises. The exercises themselves are i
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import numpy as np
 

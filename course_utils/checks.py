@@ -13,6 +13,13 @@ import numpy as np
 from . import losses
 from .checking import ChoiceExercise, Exercise, Judged, Result, _close, _show  # noqa: F401
 
+__all__ = [
+    "BCE_GRADIENT", "DROPOUT_HEAD", "EARLY_FEATURES", "ECE", "EXTRACTION_TIME",
+    "FEATURE_MAP_SIDE", "HEAD_PARAMS", "NORMALISED_TARGETS", "PREDICT_AT_HALF", "RULE_OF_THUMB",
+    "SOFTMAX_AT_HALF", "SOFTMAX_CROSS_ENTROPY", "TOP_K", "UNFREEZE_LATER", "WEIGHT_DECAY_STEP",
+    "WHY_FLAT",
+]
+
 
 def _softmax_ce_cases():
     rng = np.random.default_rng(0)

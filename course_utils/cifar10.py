@@ -20,6 +20,7 @@ from PIL import Image
 
 from . import progress
 from .errors import DatasetError, DownloadError
+from .integrity import is_complete, mark_complete
 
 CLASSES = ("airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck")
 URL = "https://www.cs.toronto.edu/~kriz/cifar-10-python.tar.gz"  # what Keras downloads
@@ -48,7 +49,7 @@ def write_folders(root: Path | str, arrays, class_names=CLASSES) -> Path:
     `root` is refused, never overwritten.
     """
     root = Path(root)
-    if (root / ".complete").exists():
+    if is_complete(root):
         return root
     if root.exists():
         raise DatasetError(f"{root} exists but is not a complete CIFAR-10 folder written by the course: "
@@ -65,7 +66,7 @@ def write_folders(root: Path | str, arrays, class_names=CLASSES) -> Path:
             for i, (image, label) in enumerate(progress.bar(zip(x, y), total=len(x), desc=f"writing CIFAR-10 {role}",
                                                             unit="image")):
                 Image.fromarray(image).save(tmp / role / class_names[label] / f"{i:05d}.png")
-        (tmp / ".complete").write_text(f"{URL} via keras.datasets.cifar10.load_data()\n")
+        mark_complete(tmp, f"{URL} via keras.datasets.cifar10.load_data()")
         os.replace(tmp, root)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
@@ -75,7 +76,7 @@ def write_folders(root: Path | str, arrays, class_names=CLASSES) -> Path:
 def fetch(root: Path | str, load_data=None) -> Path:
     """Keras' CIFAR-10 download, written as class folders at `root` (once); returns `root`."""
     root = Path(root)
-    if (root / ".complete").exists():
+    if is_complete(root):
         return root
     if load_data is None:
         import keras

@@ -34,11 +34,15 @@ import json
 import math
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
-from typing import Sequence
 
 import numpy as np
 
 from . import paths, storage
+
+__all__ = [
+    "VERDICTS", "Claim", "compare", "Evidence", "evidence", "keep_only", "ledger_path", "load",
+    "summary", "verdict",
+]
 
 VERDICTS = ("holds", "inconclusive", "does not hold", "not checked")
 

@@ -13,15 +13,22 @@ from __future__ import annotations
 import math
 import sys
 import time
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Mapping, Sequence
 
 import numpy as np
 
-from . import backbones
+from . import backbones, plots
+from .plots import _caveat
+
+__all__ = [
+    "NOT_CHECKED", "RANDOM_CAVEAT", "best", "cpu_seconds", "extraction_speed", "few_shot_table",
+    "last_feature_maps", "mean_std", "peak_memory_mb", "plot_accuracy_vs_cost", "plot_few_shot",
+    "Row", "sample_per_class", "save", "table", "train_step_speed",
+]
 
 NOT_CHECKED = "not checked (random weights)"
-RANDOM_CAVEAT = "random weights everywhere: checks the code, not a result"
+RANDOM_CAVEAT = plots.RANDOM_CAVEAT  # one text for every figure of the course (notebook 07 uses this name)
 
 
 def _speed(step, batch_size: int, repeats: int, min_seconds: float) -> float:
@@ -157,11 +164,6 @@ def save(path, rows: Sequence[Row], curves: Mapping[str, Mapping[int, Sequence[f
     few = {m: {str(k): [round(float(a), 4) for a in v] for k, v in p.items()} for m, p in curves.items()}
     Path(path).parent.mkdir(parents=True, exist_ok=True)
     Path(path).write_text(json.dumps({**meta, "table": table_rows, "few_shot": few}, indent=2) + "\n")
-
-
-def _caveat(fig, caveat: str | None) -> None:
-    if caveat:
-        fig.text(0.5, 1.0, caveat, ha="center", va="bottom", color="red", fontsize=9)
 
 
 def plot_accuracy_vs_cost(rows: Sequence[Row], caveat: str | None = None):

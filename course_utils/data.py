@@ -25,39 +25,19 @@ from pathlib import Path
 from . import cifar10, network, paths
 from .downloads import download, extract_archive, file_digest, install_archive, verify_file
 from .errors import ChecksumError, DatasetError, DownloadError
-from .folders import SPLIT_DIR_NAMES, SPLITS, ScanReport, scan_folder
-from .generated import (
-    SHAPES_CLASSES,
-    SHAPES_PER_CLASS,
-    SHAPES_SEED,
-    SHAPES_SIZE,
-    generate_shapes,
-    shapes_arrays,
-    shapes_fingerprint,
-)
-from .images import (
-    IMAGE_EXTENSIONS,
-    MAX_PIXELS,
-    ImageError,
-    check_image,
-    image_size,
-    inspect_image,
-    load_image,
-    to_rgb,
-)
+from .generated import SHAPES_CLASSES, generate_shapes, shapes_arrays, shapes_fingerprint
+from .images import check_image, image_size, inspect_image, load_image
+from .integrity import is_complete
 from .pipeline import load_arrays, to_dataset
-from .splits import DEFAULT_TEST_FRACTION, DEFAULT_VAL_FRACTION, Dataset, Split, load_folder
+from .splits import Dataset, Split, load_folder
 
 # Names other modules and the notebooks reach through ``data.``; kept here on purpose.
 __all__ = [
-    "ChecksumError", "DEFAULT_TEST_FRACTION", "DEFAULT_VAL_FRACTION", "Dataset", "DatasetError",
-    "DatasetSpec", "DownloadError", "IMAGE_EXTENSIONS", "ImageError", "MAX_PIXELS", "REGISTRY",
-    "SHAPES_CLASSES", "SHAPES_PER_CLASS", "SHAPES_SEED", "SHAPES_SIZE", "SPLITS",
-    "SPLIT_DIR_NAMES", "ScanReport", "Split", "availability", "check_image", "dataset_root",
-    "download", "extract_archive", "fetch", "file_digest", "generate_shapes", "image_size",
-    "inspect_image", "is_present", "load", "load_arrays", "load_folder",
-    "load_image", "scan_folder", "shapes_arrays", "shapes_fingerprint", "spec", "to_dataset",
-    "to_rgb", "verify_file",
+    "ChecksumError", "Dataset", "DatasetError", "DatasetSpec", "DownloadError", "REGISTRY",
+    "SHAPES_CLASSES", "Split", "availability", "check_image", "dataset_root", "download",
+    "extract_archive", "fetch", "file_digest", "generate_shapes", "image_size", "inspect_image",
+    "is_present", "load", "load_arrays", "load_folder", "load_image", "shapes_arrays",
+    "shapes_fingerprint", "spec", "to_dataset", "verify_file",
 ]
 
 
@@ -156,7 +136,7 @@ def is_present(name: str) -> bool:
 
     Used in notebook 04, section 9.
     """
-    return (dataset_root(name) / ".complete").exists()
+    return is_complete(dataset_root(name))
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import http.client
-import json
 import os
 import shutil
 import tarfile
@@ -21,6 +20,7 @@ from pathlib import Path
 
 from . import paths
 from .errors import ChecksumError, DatasetError, DownloadError
+from .integrity import file_digest, first_seen_digest, mark_complete, record_digest
 
 
 def _parse_checksum(checksum: str) -> tuple[str, str]:
@@ -28,15 +28,6 @@ def _parse_checksum(checksum: str) -> tuple[str, str]:
     if algo not in {"sha256", "md5"} or not digest:
         raise ValueError(f"checksum must look like 'sha256:<hex>' or 'md5:<hex>', not {checksum!r}")
     return algo, digest.lower()
-
-
-def file_digest(path: Path | str, algo: str = "sha256", chunk: int = 1 << 20) -> str:
-    """The hex digest of a file."""
-    h = hashlib.new(algo)
-    with open(path, "rb") as f:
-        while block := f.read(chunk):
-            h.update(block)
-    return h.hexdigest()
 
 
 def _progress(total: int | None, desc: str, enabled: bool):
@@ -170,30 +161,9 @@ def extract_archive(archive: Path | str, target: Path | str) -> None:
         ) from err
 
 
-def _recorded_checksums() -> tuple[Path, dict[str, str]]:
-    lock = paths.cache_dir() / "checksums.json"
-    return lock, json.loads(lock.read_text()) if lock.exists() else {}
-
-
-def _check_recorded(name: str, archive: Path) -> str:
-    """For a dataset whose checksum is not in the registry: compare with the first one seen."""
-    lock, known = _recorded_checksums()
-    digest = "sha256:" + file_digest(archive)
-    if name in known and known[name] != digest:
-        archive.unlink()
-        raise ChecksumError(
-            f"{archive.name}: {digest} differs from the {known[name]} recorded at the first "
-            f"download ({lock}). The file was deleted; try again."
-        )
-    return digest
-
-
-def _record(name: str, digest: str) -> None:
-    lock, known = _recorded_checksums()
-    known[name] = digest
-    tmp = lock.with_name(lock.name + ".part")
-    tmp.write_text(json.dumps(known, indent=2) + "\n")
-    os.replace(tmp, lock)
+def _ledger() -> Path:
+    """The first checksum seen of each dataset archive the registry gives no checksum for."""
+    return paths.cache_dir() / "checksums.json"
 
 
 def install_archive(
@@ -215,7 +185,7 @@ def install_archive(
     """
     archive = download(url, paths.cache_dir() / "downloads" / filename,
                        checksum=checksum, size=size, progress=progress, timeout=timeout)
-    digest = _check_recorded(name, archive) if checksum is None else checksum
+    digest = first_seen_digest(_ledger(), name, archive, retry="try again.") if checksum is None else checksum
     # Extract beside the cache and rename at the end: an interrupted extraction leaves
     # no half dataset behind.
     tmp = Path(tempfile.mkdtemp(dir=paths.cache_dir(), prefix=f".{name}-"))
@@ -232,7 +202,7 @@ def install_archive(
         os.replace(tmp / member, root)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
-    (root / ".complete").write_text(url + "\n")
+    mark_complete(root, url)
     if checksum is None:
-        _record(name, digest)
+        record_digest(_ledger(), name, digest)
     return root

@@ -17,6 +17,12 @@ from dataclasses import asdict, dataclass, field
 
 from ._quiet import keras as _keras
 
+__all__ = [
+    "BINDER_VARIABLES", "GPU", "MIN_MIXED_PRECISION_CC", "describe", "format_report",
+    "is_binder", "is_colab", "list_gpus", "memory_limit_gb", "mixed_precision_available",
+    "seed_everything", "setup", "SetupReport",
+]
+
 # Mixed precision (float16 compute, float32 variables) pays off on Tensor Cores: Volta (7.0)
 # and newer. Older GPUs run it, but slower than float32.
 MIN_MIXED_PRECISION_CC = (7, 0)
@@ -79,12 +85,14 @@ def is_colab() -> bool:
 # BinderHubs); JUPYTERHUB_* alone would also match any JupyterHub.
 BINDER_VARIABLES = ("BINDER_LAUNCH_HOST", "BINDER_REPO_URL", "BINDER_REF_URL", "BINDER_REQUEST",
                     "BINDER_PERSISTENT_REQUEST")
-BINDER_MEMORY_GB = 2.0  # mybinder.org's memory limit per server: a kernel above it is killed
 
 
 def is_binder() -> bool:
     """True on mybinder.org or another BinderHub (its spawner sets BINDER_* variables)."""
     return any(os.environ.get(k) for k in BINDER_VARIABLES)
+
+
+BINDER_MEMORY_GB = 2.0  # mybinder.org's memory limit per server: a kernel above it is killed
 
 
 def binder_note() -> str:

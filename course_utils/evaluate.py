@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Sequence
 
 import numpy as np
 
 from ._quiet import keras as _load_keras
+
+__all__ = [
+    "RESULTS_SCHEMA", "curves", "expected_calibration_error", "grad_cam", "grad_cam_model",
+    "reliability_bins", "Report", "report", "results_markdown", "write_results",
+]
 
 keras = _load_keras()  # TensorFlow's C++ start-up lines kept out of notebooks
 

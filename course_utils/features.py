@@ -21,6 +21,10 @@ import numpy as np
 from . import backbones, data, models, paths, progress
 from ._quiet import keras as _load_keras
 
+__all__ = [
+    "CacheInfo", "extract", "extract_run", "extractor", "weights_fingerprint",
+]
+
 keras = _load_keras()  # TensorFlow's C++ start-up lines kept out of notebooks
 
 

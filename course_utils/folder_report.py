@@ -15,7 +15,6 @@ The folder is only read.
 
 from __future__ import annotations
 
-import hashlib
 from collections import defaultdict
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -27,6 +26,12 @@ from . import progress
 from .errors import DatasetError
 from .folders import scan_folder
 from .images import check_image
+from .integrity import file_digest
+
+__all__ = [
+    "BALANCE_WARNING", "LISTED", "MIN_IMAGES_PER_CLASS", "across_splits", "check",
+    "FolderReport",
+]
 
 # The course carves 20 % of each class for validation and 20 % for test (splits.py). With 10
 # images a class gives 6 to train on and 2 to each check; below that one image more or less
@@ -125,13 +130,9 @@ class FolderReport:
         return "\n".join(lines)
 
 
-def _digest(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
 def _inspect(path: Path):
     check = check_image(path)
-    return check, _digest(path) if check.ok else ""
+    return check, file_digest(path) if check.ok else ""
 
 
 def check(root: Path | str, split_dirs: dict[str, str] | None = None, *,
@@ -215,7 +216,7 @@ def across_splits(dataset) -> list[list[tuple[str, str]]]:
     by_digest: dict[str, list[tuple[str, str]]] = defaultdict(list)
     for role, split in dataset.splits().items():
         for p in split.paths:
-            by_digest[_digest(Path(p))].append((role, p))
+            by_digest[file_digest(p)].append((role, p))
     return [g for g in by_digest.values() if len({role for role, _ in g}) > 1]
 
 

@@ -14,6 +14,8 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw
 
+from .integrity import mark_complete
+
 SHAPES_CLASSES = ("circle", "square", "triangle")
 SHAPES_PER_CLASS = 40
 SHAPES_SIZE = 64
@@ -74,5 +76,5 @@ def generate_shapes(
         folder.mkdir(parents=True, exist_ok=True)
         Image.fromarray(img).save(folder / f"{kind}_{counters[kind]:03d}.png")
         counters[kind] += 1
-    (root / ".complete").write_text(f"pixels sha256:{shapes_fingerprint(images)}\n")
+    mark_complete(root, f"pixels sha256:{shapes_fingerprint(images)}")
     return root

@@ -35,6 +35,7 @@ import sys
 from pathlib import Path
 
 from . import backbones, data, paths, profiles, storage
+from .integrity import is_complete
 
 ENV_VARS = ("COURSE_DATA_DIR", "KERAS_HOME", "COURSE_OFFLINE")
 
@@ -148,7 +149,7 @@ def gather_datasets(names: list[str], sources: list[Path]) -> list[dict]:
         dest = data.dataset_root(name)
         origin = "already in the kit"
         if not data.is_present(name):
-            found = [src / "cache" / s.root for src in sources if (src / "cache" / s.root / ".complete").exists()]
+            found = [src / "cache" / s.root for src in sources if is_complete(src / "cache" / s.root)]
             if found:
                 if dest.exists():  # an incomplete earlier copy: the kit's own, safe to replace
                     shutil.rmtree(dest)

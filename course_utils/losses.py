@@ -9,6 +9,15 @@ from __future__ import annotations
 
 import numpy as np
 
+__all__ = [
+    "EPSILON", "bce_grad_logit", "binary_cross_entropy", "binary_cross_entropy_from_logits",
+    "categorical_cross_entropy", "categorical_cross_entropy_from_logits", "empirical_risk",
+    "gd_quadratic", "gd_regime", "l2_sp_grad", "l2_sp_penalty", "log_softmax", "lwf_loss",
+    "max_relative_error", "numerical_grads", "sgd_weight_decay_step", "sigmoid", "softmax",
+    "softmax_ce_grad_logits", "sparse_categorical_cross_entropy_from_logits",
+    "two_layer_forward", "two_layer_grads", "two_layer_loss",
+]
+
 EPSILON = 1e-7  # Keras' default fuzz factor, keras.config.epsilon()
 
 

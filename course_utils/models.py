@@ -11,13 +11,19 @@ loaded from a ``.keras`` file (``Chain.of``), using the layer names notebook 03 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 import numpy as np
 
 from . import backbones
 from ._quiet import keras as _load_keras
+
+__all__ = [
+    "L2SP", "apply_l2_sp", "articles_head", "augmentation", "Chain", "count_params",
+    "data_loss", "gap_head", "Preprocess", "remove_regularizers", "small_convnet",
+    "top_of_base", "trainable_summary", "unfreeze_from",
+]
 
 keras = _load_keras()  # TensorFlow's C++ start-up lines kept out of notebooks
 
@@ -140,7 +146,7 @@ class Chain:
 
     @classmethod
     def build(cls, backbone: str, base, head, *, augment: keras.layers.Layer | None = None,
-              base_training: bool = False, name: str = "classifier") -> "Chain":
+              base_training: bool = False, name: str = "classifier") -> Chain:
         """Input -> [augmentation] -> preprocessing -> base(training=...) -> head.
 
         Written out in notebook 03, section 5; this is the same chain for the repeated runs.
@@ -152,13 +158,13 @@ class Chain:
         return cls(keras.Model(inputs, outputs, name=name), base, head, preprocess, augment)
 
     @classmethod
-    def on_features(cls, head, feature_shape, name: str = "head_on_features") -> "Chain":
+    def on_features(cls, head, feature_shape, name: str = "head_on_features") -> Chain:
         """A head as a model of its own, taking cached feature maps (notebook 03, section 4)."""
         inputs = keras.Input(shape=tuple(feature_shape), name="features")
         return cls(keras.Model(inputs, head(inputs), name=name), None, head)
 
     @classmethod
-    def of(cls, model: keras.Model) -> "Chain":
+    def of(cls, model: keras.Model) -> Chain:
         """The parts of a course model, e.g. one loaded from a ``.keras`` file."""
         names = {layer.name for layer in model.layers}
         if HEAD not in names:
@@ -170,7 +176,7 @@ class Chain:
 
         return cls(model, part(BASE), part(HEAD), part(PREPROCESS), part(AUGMENTATION))
 
-    def without_augmentation(self, name: str = "no_augmentation") -> "Chain":
+    def without_augmentation(self, name: str = "no_augmentation") -> Chain:
         """The same layers (shared weights) without the augmentation, e.g. for Grad-CAM."""
         inputs = keras.Input(shape=self.model.input_shape[1:], name="image")
         outputs = self.head(self.base(self.preprocess(inputs), training=False))

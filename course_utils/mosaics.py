@@ -18,6 +18,10 @@ import numpy as np
 from . import data
 from .multilabel import ROLES, MultiLabelData
 
+__all__ = [
+    "GRID", "TILES", "build", "build_split", "class_probabilities", "draw_tiles",
+]
+
 GRID = 2  # tiles per side: 2×2 = 4 photos per mosaic
 TILES = GRID * GRID
 

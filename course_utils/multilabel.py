@@ -17,10 +17,15 @@ and binary cross-entropy) inline; this module holds what it measures with:
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Sequence
 
 import numpy as np
+
+__all__ = [
+    "ROLES", "average_precision", "choose_thresholds", "f1_at", "labels_recovered",
+    "mean_average_precision", "MultiLabelData", "predict_labels", "top_k_labels",
+]
 
 ROLES = ("train", "val", "test")
 

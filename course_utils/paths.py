@@ -6,6 +6,10 @@ import os
 import tempfile
 from pathlib import Path
 
+__all__ = [
+    "cache_dir", "data_dir", "keras_cache_dir", "outputs_dir", "repo_root", "weights_dir",
+]
+
 _PACKAGE_DIR = Path(__file__).resolve().parent
 
 

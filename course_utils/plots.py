@@ -2,17 +2,24 @@
 
 from __future__ import annotations
 
-from typing import Mapping, Sequence
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 
 from .preview import augmented_grid, per_class_grid  # noqa: F401  (the data previews live in preview.py)
 
+__all__ = [
+    "RANDOM_CAVEAT", "augmented_grid", "compare_histories", "confusion_matrix",
+    "data_efficiency", "filters_grid", "gradcam_overlay", "image_grid", "method_comparison",
+    "metric_names", "multilabel_gallery", "per_class_grid", "plot_gd", "plot_history",
+    "plot_sweep", "plot_tradeoff", "reliability_diagram", "roc_pr_curves",
+]
+
 RANDOM_CAVEAT = "random weights: checks the code, not a result"
 
 
-def _caveat(fig, caveat: str | None):
-    """A red line on the figure itself, so a copied plot keeps its warning."""
+def _caveat(fig, caveat: str | None) -> None:
+    """A red line on the figure itself, so a copied plot keeps its warning (compare.py's plots too)."""
     if caveat:
         fig.text(0.5, 1.0, caveat, ha="center", va="bottom", color="red", fontsize=9)
 
@@ -248,23 +255,6 @@ def filters_grid(kernel, ncols: int = 16):
             f = kernel[..., i]
             ax.imshow((f - f.min()) / (np.ptp(f) or 1.0), interpolation="nearest")
     fig.suptitle(f"{n} first-layer filters ({kernel.shape[0]}×{kernel.shape[1]}×{kernel.shape[2]})")
-    fig.tight_layout()
-    return fig
-
-
-def feature_maps(maps: Mapping[str, np.ndarray], channels: int = 6):
-    """For each layer name, the first `channels` feature maps [h, w, c] of one image."""
-    import matplotlib.pyplot as plt
-
-    fig, axes = plt.subplots(len(maps), channels, figsize=(channels * 1.3, len(maps) * 1.4),
-                             squeeze=False)
-    for row, (name, fmap) in zip(axes, maps.items()):
-        for c, ax in enumerate(row):
-            ax.axis("off")
-            if c < fmap.shape[-1]:
-                ax.imshow(fmap[..., c], cmap="viridis")
-        row[0].set_title(f"{name} {fmap.shape[0]}×{fmap.shape[1]}×{fmap.shape[2]}", fontsize=8,
-                         loc="left")
     fig.tight_layout()
     return fig
 

@@ -28,13 +28,18 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 import numpy as np
 
 from .errors import DatasetError
 from .images import load_image
+
+__all__ = [
+    "CLASSES_SUFFIX", "classes_path", "figure", "format_top", "input_size", "load", "main",
+    "ModelFileError", "predict_file", "read_class_names", "top_k", "write_class_names",
+]
 
 CLASSES_SUFFIX = ".classes.json"
 

@@ -10,10 +10,15 @@ numbers are then not meaningful.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field, replace
-from typing import Callable, Mapping
 
 from . import sizes
+
+__all__ = [
+    "ENV_VAR", "PROFILES", "first_choice", "for_backbone", "get", "markdown", "names", "Profile", "resolve",
+    "Resolved", "UnknownProfileError",
+]
 
 ENV_VAR = "COURSE_PROFILE"
 
@@ -53,7 +58,7 @@ class Profile:
         """The profile as a plain dict (for reports and results files)."""
         return asdict(self)
 
-    def for_backbone(self, name: str) -> "Profile":
+    def for_backbone(self, name: str) -> Profile:
         """This profile sized for backbone `name` (its image size and training images)."""
         if name not in self.sizes:
             return replace(self, backbone=name)
@@ -227,13 +232,18 @@ def _dataset_ready(name: str) -> bool:
     return data.availability(name).available
 
 
+def _requested(name: str | None) -> str:
+    """The profile name asked for: `name`, else $COURSE_PROFILE, else 'auto' (read in one place)."""
+    return (name or os.environ.get(ENV_VAR) or "auto").strip().lower()
+
+
 def first_choice(name: str | None = None, on_binder: Callable[[], bool] | None = None) -> Profile:
     """The profile `name` asks for; for 'auto', the one it tries first (binder on Binder, else fast).
 
     ``runs.start`` takes its default backbone from it, before knowing whether that backbone's
     weights can be had (auto falls back to smoke, with the same backbone, when they cannot).
     """
-    requested = (name or os.environ.get(ENV_VAR) or "auto").strip().lower()
+    requested = _requested(name)
     if requested != "auto":
         return get(requested)
     if on_binder is None:
@@ -258,7 +268,7 @@ def resolve(
 
     Explained in notebook 00, section 1.
     """
-    requested = (name or os.environ.get(ENV_VAR) or "auto").strip().lower()
+    requested = _requested(name)
     if requested != "auto":
         profile = get(requested)
         source = "given" if name else f"from ${ENV_VAR}"
@@ -290,3 +300,23 @@ def resolve(
         "auto",
         f"{' and '.join(missing)} neither present nor downloadable, so falling back to smoke",
     )
+
+
+def for_backbone(name: str | None = None, backbone: str = "", *,
+                 weights_ready: Callable[[object], bool] | None = None,
+                 dataset_ready: Callable[[str], bool] | None = None) -> tuple[object, Resolved]:
+    """(the backbone, the resolved profile) of a run: the one place ``runs.start`` and
+    ``run_course`` resolve them.
+
+    The backbone is `backbone`, else the first choice of the profile asked for; 'auto' then
+    falls back to smoke unless that backbone's weights can be had (``weights_ready(backbone)``,
+    by default: found on disk or downloadable) and the data is there. The profile comes back
+    sized for that backbone (``Profile.for_backbone``: its image size and training images).
+    """
+    from . import backbones
+
+    b = backbones.get(backbone or first_choice(name).backbone)
+    ready = weights_ready or (lambda net: backbones.locate(net).source != "unavailable")
+    resolved = resolve(name, weights_ready=lambda: ready(b), dataset_ready=dataset_ready,
+                       weights_label=f"{b.title} ImageNet weights")
+    return b, replace(resolved, profile=resolved.profile.for_backbone(b.name))

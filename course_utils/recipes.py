@@ -17,6 +17,23 @@ import numpy as np
 
 from . import data, features, models
 from ._quiet import keras as _load_keras
+from .training import (
+    FINE_TUNE_EPOCHS_FACTOR,
+    FINE_TUNE_LR,
+    FINE_TUNE_PATIENCE,
+    FROZEN_HEAD_LR,
+    HEAD_EPOCHS_FACTOR,
+    HEAD_LR,
+    HEAD_MOMENTUM,
+    HEAD_PATIENCE,
+    L2_SP,
+    PATIENCE,
+)
+
+__all__ = [
+    "METHODS", "Context", "fine_tuned", "frozen_augmented", "head_on_features", "scratch",
+    "subset", "Trained",
+]
 
 keras = _load_keras()  # TensorFlow's C++ start-up lines kept out of notebooks
 
@@ -26,9 +43,8 @@ METHODS = {
     "head_gap": "GAP head on features",
     "frozen_aug": "frozen base + augmentation",
     "fine_tune": "fine-tuned last block",
-    "fine_tune_l2sp": "fine-tuned last block + L2-SP 0.1",
+    "fine_tune_l2sp": f"fine-tuned last block + L2-SP {L2_SP:g}",
 }
-FINE_TUNE_LR = 1e-5  # notebook 04's default
 
 
 @dataclass
@@ -50,7 +66,7 @@ class Context:
         if not self.start_weights:  # a shared base comes with the weights it starts from
             self.start_weights = [w.copy() for w in self.base.get_weights()]
 
-    def with_seed(self, seed: int) -> "Context":
+    def with_seed(self, seed: int) -> Context:
         """The same run with another seed: pretrained weights are shared, random ones redrawn."""
         if self.run.pretrained:
             return Context(self.run, seed, self.base, self.start_weights)
@@ -124,7 +140,7 @@ def _stop(patience: int, start_from_epoch: int = 0):
                                          start_from_epoch=start_from_epoch)
 
 
-def _timed_fit(model, *args, patience: int = 2, **kwargs) -> float:
+def _timed_fit(model, *args, patience: int = PATIENCE, **kwargs) -> float:
     start = time.perf_counter()
     model.fit(*args, verbose=0, callbacks=[_stop(patience)], **kwargs)
     return time.perf_counter() - start
@@ -135,7 +151,7 @@ def scratch(ctx: Context, part: data.Split | None = None) -> Trained:
     run, part = ctx.run, part or ctx.run.data.train
     keras.utils.set_random_seed(ctx.seed)
     model = models.small_convnet(run.input_shape, run.data.num_classes, augment=models.augmentation(ctx.seed))
-    _compile(model, keras.optimizers.Adam(learning_rate=1e-3))
+    _compile(model, keras.optimizers.Adam(learning_rate=HEAD_LR))
     secs = _timed_fit(model, ctx.pipeline(part, shuffle=True), validation_data=ctx.pipeline(run.data.val),
                       epochs=run.profile.epochs)
     chain = models.Chain.of(model)  # its last layer is named 'head'
@@ -158,13 +174,13 @@ def head_on_features(ctx: Context, kind: str = "head_gap", part: data.Split | No
     head = models.gap_head(run.data.num_classes) if kind == "head_gap" else models.articles_head(run.data.num_classes)
     chain = models.Chain.on_features(head, x_tr.shape[1:])
     if kind == "head_gap":  # the course's recipe: Adam, at least models.HEAD_MIN_STEPS steps
-        _compile(chain.model, keras.optimizers.Adam(learning_rate=1e-3))
+        _compile(chain.model, keras.optimizers.Adam(learning_rate=HEAD_LR))
         epochs, first_stop = models.head_schedule(len(x_tr), run.profile.batch_size)
     else:  # article 000's: SGD(1e-3, momentum 0.9) for a fixed number of epochs
-        _compile(chain.model, keras.optimizers.SGD(learning_rate=1e-3, momentum=0.9))
-        epochs, first_stop = 4 * run.profile.epochs, 0
+        _compile(chain.model, keras.optimizers.SGD(learning_rate=HEAD_LR, momentum=HEAD_MOMENTUM))
+        epochs, first_stop = HEAD_EPOCHS_FACTOR * run.profile.epochs, 0
     chain.model.fit(x_tr, y_tr, validation_data=(x_va, y_va), epochs=epochs,
-                    batch_size=run.profile.batch_size, callbacks=[_stop(5, first_stop)], verbose=0)
+                    batch_size=run.profile.batch_size, callbacks=[_stop(HEAD_PATIENCE, first_stop)], verbose=0)
     return Trained(kind, chain, time.perf_counter() - start, chain.model.predict(x_te, verbose=0))
 
 
@@ -175,7 +191,7 @@ def frozen_augmented(ctx: Context, part: data.Split | None = None) -> Trained:
     keras.utils.set_random_seed(ctx.seed)
     chain = models.Chain.build(run.backbone.name, base, models.gap_head(run.data.num_classes),
                                augment=models.augmentation(ctx.seed), name="frozen_base_augmented")
-    _compile(chain.model, keras.optimizers.Adam(learning_rate=1e-2))  # a head alone, few steps per epoch (03, section 5)
+    _compile(chain.model, keras.optimizers.Adam(learning_rate=FROZEN_HEAD_LR))  # a head alone, few steps per epoch (03, section 5)
     secs = _timed_fit(chain.model, ctx.pipeline(part, shuffle=True), validation_data=ctx.pipeline(run.data.val),
                       epochs=run.profile.epochs)
     return Trained("frozen_aug", chain, secs, chain.model.predict(ctx.pipeline(run.data.test), verbose=0))
@@ -211,8 +227,8 @@ def fine_tuned(ctx: Context, start: Trained, *, l2_sp: float | None = None, part
             models.apply_l2_sp(model, l2_sp)
         # Cached features make an epoch cheap: more epochs than notebook 04's full-model fit, with
         # the best epoch on the validation data loss kept (notebook 04, section 3's EarlyStopping).
-        model.fit(x_tr, y_tr, validation_data=(x_va, y_va), epochs=3 * run.profile.fine_tune_epochs,
-                  batch_size=run.profile.batch_size, callbacks=[_stop(2)], verbose=0)
+        model.fit(x_tr, y_tr, validation_data=(x_va, y_va), epochs=FINE_TUNE_EPOCHS_FACTOR * run.profile.fine_tune_epochs,
+                  batch_size=run.profile.batch_size, callbacks=[_stop(FINE_TUNE_PATIENCE)], verbose=0)
     finally:  # the penalties live on variables shared with the context's base
         models.remove_regularizers(model)
     seconds = time.perf_counter() - begin

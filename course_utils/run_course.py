@@ -17,7 +17,7 @@ import sys
 import time
 from pathlib import Path
 
-from . import backbones, claims, paths, profiles
+from . import claims, paths, profiles
 
 
 def _headline(results_md: Path) -> str:
@@ -96,11 +96,9 @@ def _main(argv: list[str] | None) -> int:
         return 2
     os.environ["COURSE_OUTPUT_DIR"] = str(out_dir.resolve())  # notebooks write their files here
     os.environ.setdefault("COURSE_TENSORBOARD", "0")  # headless: 04 writes its logs but starts no TensorBoard server
-    net = backbones.get(args.backbone or profiles.first_choice(args.profile).backbone)
-    resolved = profiles.resolve(
-        args.profile, weights_ready=lambda: backbones.locate(net).source != "unavailable",
-        dataset_ready=(lambda _: Path(args.data_folder).expanduser().is_dir()) if args.data_folder else None,
-        weights_label=f"{net.title} ImageNet weights")
+    _, resolved = profiles.for_backbone(
+        args.profile, args.backbone,
+        dataset_ready=(lambda _: Path(args.data_folder).expanduser().is_dir()) if args.data_folder else None)
     print(resolved.banner(), flush=True)
     notebooks = notebooks_in(nb_dir)
     if not notebooks:

@@ -12,9 +12,7 @@ match, and says which models it loaded or retrained, and why.
 
 from __future__ import annotations
 
-import dataclasses
 import functools
-import hashlib
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,6 +29,11 @@ from . import (
     split_folders,
     storage,
 )
+from .integrity import file_digest
+
+__all__ = [
+    "file_id", "Run", "start",
+]
 
 
 @dataclass
@@ -225,7 +228,7 @@ def _whole_archive(path: Path) -> bool:
 
 def file_id(path: Path) -> str:
     """A short SHA-256 of a file (the identity of a weight file)."""
-    return hashlib.sha256(Path(path).read_bytes()).hexdigest()[:16]
+    return file_digest(path)[:16]
 
 
 def _check_seed(seed) -> int:
@@ -251,8 +254,8 @@ def start(notebook: str, profile: str | None = None, *, backbone: str = "", data
     """Resolve and load everything a notebook run uses; print its banner; return the Run.
 
     profile: 'auto' (default: $COURSE_PROFILE, else auto), 'smoke', 'fast' or 'full'.
-    backbone: a name of ``backbones.REGISTRY``; empty: the profile's (``Profile.backbone``: VGG16
-    in fast and full, MobileNet alpha 0.25 in smoke and binder). dataset: a registered
+    backbone: a name of ``backbones.REGISTRY``; empty: the profile's (``Profile.backbone``: MobileNet
+    alpha 0.25, VGG16 in full), the profile then sized for it. dataset: a registered
     dataset (default: the profile's). folder: your folder of class sub-folders (wins over
     dataset). weights: '' (the profile's), 'imagenet', 'random' or a weight file's path.
 
@@ -263,12 +266,11 @@ def start(notebook: str, profile: str | None = None, *, backbone: str = "", data
     if not paths.writable(out):
         raise PermissionError(f"The outputs folder {out} cannot be written (models, results and claims go there). "
                               "Point COURSE_OUTPUT_DIR at a folder you can write to, or fix this one's permissions.")
-    b = backbones.get(backbone or profiles.first_choice(profile).backbone)
     asked = (weights or "").strip()
     if asked not in ("", "imagenet", "random") and not Path(asked).expanduser().is_file():
         raise FileNotFoundError(f"WEIGHTS={asked!r}: no such file. Use 'imagenet', 'random', '' or a path.")
 
-    def weights_ready() -> bool:
+    def weights_ready(b: backbones.Backbone) -> bool:
         if asked == "random":
             return False
         return asked not in ("", "imagenet") or backbones.locate(b).source != "unavailable"
@@ -276,10 +278,8 @@ def start(notebook: str, profile: str | None = None, *, backbone: str = "", data
     def dataset_ready(name: str) -> bool:
         return Path(folder).expanduser().is_dir() if folder else data.availability(dataset or name).available
 
-    resolved = profiles.resolve(profile, weights_ready=weights_ready, dataset_ready=dataset_ready,
-                                weights_label=f"{b.title} ImageNet weights")
     # The profile sized for this backbone: its image size and training images (README, "Profiles").
-    resolved = dataclasses.replace(resolved, profile=resolved.profile.for_backbone(b.name))
+    b, resolved = profiles.for_backbone(profile, backbone, weights_ready=weights_ready, dataset_ready=dataset_ready)
     env.setup(seed=seed)
     if asked == "":
         asked = "imagenet" if resolved.profile.weights else "random"

@@ -19,6 +19,11 @@ import numpy as np
 from PIL import Image
 
 from . import data, images, paths, progress, storage
+from .integrity import is_complete, mark_complete
+
+__all__ = [
+    "folder_for", "write",
+]
 
 HASHES = "dhash.json"  # source file -> images.dhash of its copy (near-duplicates across splits)
 
@@ -52,7 +57,7 @@ def write(ds: data.Dataset, image_size: int) -> Path:
     Used in notebook 07, section 1.
     """
     root = folder_for(ds, image_size)
-    if (root / ".complete").exists():
+    if is_complete(root):
         return root
     root.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(dir=root.parent, prefix=".partial-"))
@@ -75,7 +80,7 @@ def write(ds: data.Dataset, image_size: int) -> Path:
         written.close()
         (tmp / "manifest.json").write_text(json.dumps(manifest, indent=1) + "\n")
         (tmp / HASHES).write_text(json.dumps(dhashes) + "\n")
-        (tmp / ".complete").write_text(f"{ds.name} {ds.fingerprint()} {image_size}px\n")
+        mark_complete(tmp, f"{ds.name} {ds.fingerprint()} {image_size}px")
         if root.exists():
             shutil.rmtree(root)
         os.replace(tmp, root)

@@ -9,10 +9,10 @@ evaluation only, never for model selection.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable, Sequence
 
 import numpy as np
 

@@ -14,8 +14,8 @@ import contextlib
 import os
 import secrets
 import time
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 __all__ = ["LockTimeout", "locked", "write_text"]
 

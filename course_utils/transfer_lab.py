@@ -22,6 +22,13 @@ import numpy as np
 from . import threads
 from .losses import softmax
 
+__all__ = [
+    "FACTORS", "FEATURES", "GAIN", "HIDDEN", "N_POOL", "N_SOURCE", "N_TEST", "SOURCE_CLASSES",
+    "TARGET_CLASSES", "accuracy", "describe", "init_mlp", "keras_mlp", "keras_pretrained",
+    "l2_sp_finetune", "L2SPResult", "mlp_logits", "Point", "run_point", "Sweep", "sweep_labels",
+    "sweep_similarity", "target_task", "train_mlp", "World", "world",
+]
+
 FACTORS = 4  # K hidden factors
 FEATURES = 64  # D observed features
 HIDDEN = 64  # network width

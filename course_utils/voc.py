@@ -18,14 +18,15 @@ present (the object *is* in the picture) and ``"negative"`` as absent. For train
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Sequence
 
 import numpy as np
 
 from . import data, paths
 from .downloads import install_archive
+from .integrity import is_complete
 from .multilabel import MultiLabelData
 
 CLASSES = ("aeroplane", "bicycle", "bird", "boat", "bottle", "bus", "car", "cat", "chair", "cow",
@@ -108,14 +109,14 @@ def root() -> Path:
 
 def is_present() -> bool:
     """True when both archives are downloaded and extracted."""
-    return all((root() / part / ".complete").exists() for part in ("trainval", "test"))
+    return all(is_complete(root() / part) for part in ("trainval", "test"))
 
 
 def fetch(progress: bool = True, timeout: float = 60.0) -> Path:
     """Download (MD5-checked) and extract both VOC 2007 archives once; returns the dataset root."""
     for part, (url, filename, checksum) in {"trainval": (SPEC.url, SPEC.filename, SPEC.checksum),
                                             "test": TEST_ARCHIVE}.items():
-        if not (root() / part / ".complete").exists():
+        if not is_complete(root() / part):
             install_archive(f"voc2007-{part}", url, filename, MEMBER, root() / part,
                             checksum=checksum, progress=progress, timeout=timeout)
     return root()

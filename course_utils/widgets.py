@@ -7,7 +7,11 @@ the widget's text form and do not break.
 
 from __future__ import annotations
 
-from typing import Callable, Mapping
+from collections.abc import Callable, Mapping
+
+__all__ = [
+    "Explorer", "show", "Upload", "uploaded_files",
+]
 
 
 class Explorer:

@@ -10,6 +10,7 @@ import re
 from pathlib import Path
 
 import pytest
+
 from conftest import ROOT
 
 PAGE = ROOT / "docs" / "articles.md"

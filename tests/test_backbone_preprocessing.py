@@ -8,8 +8,8 @@ import tokenize
 
 import numpy as np
 import pytest
-from conftest import NOTEBOOKS
 
+from conftest import NOTEBOOKS
 from course_utils import backbones, features, models, profiles, runs
 
 

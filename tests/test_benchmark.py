@@ -5,9 +5,12 @@ import json
 import subprocess
 import sys
 
+import pytest
+
 from conftest import ROOT
 
 
+@pytest.mark.slow
 def test_benchmark_tiny_run_writes_markdown_and_json(tmp_path):
     subprocess.run([sys.executable, str(ROOT / "benchmarks" / "benchmark.py"), "--tiny",
                     "--output", str(tmp_path)], check=True, capture_output=True, timeout=600)

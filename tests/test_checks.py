@@ -1,6 +1,6 @@
-import numpy as np
-
 from types import SimpleNamespace
+
+import numpy as np
 
 from course_utils import checks
 

@@ -7,8 +7,8 @@ import os
 import nbformat
 import pytest
 from PIL import Image
-from builders import garbage, make_folder, write_image
 
+from builders import garbage, make_folder, write_image
 from course_utils import (
     data,
     folder_report,

@@ -32,6 +32,7 @@ def test_extraction_time_is_images_over_rate_and_names_the_usual_slips():
     assert "seconds = number of images" in checks.EXTRACTION_TIME.evaluate(1, rate=10.0).message
 
 
+@pytest.mark.slow
 def test_prediction_at_half_similarity_is_judged_on_the_labs_own_numbers():
     from course_utils import transfer_lab
 

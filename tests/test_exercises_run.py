@@ -12,6 +12,7 @@ import re
 
 import papermill as pm
 import pytest
+
 from conftest import NOTEBOOKS, ROOT
 
 

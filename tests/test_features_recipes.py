@@ -44,6 +44,7 @@ def test_features_equal_a_direct_forward_pass_on_preprocessed_images(shapes, bas
     np.testing.assert_allclose(x, direct, rtol=1e-4, atol=1e-4)
 
 
+@pytest.mark.slow
 def test_other_weights_backbone_size_layer_or_split_miss_the_cache(shapes, base, tmp_path):
     extract(base, shapes.train, tmp_path)
     other_weights = backbones.get("vgg16").build(None, (SIZE, SIZE, 3))  # new random weights
@@ -114,6 +115,7 @@ def smoke_run(tmp_path_factory):
         yield run
 
 
+@pytest.mark.slow
 def test_fine_tuning_trains_a_copy_of_the_head_and_can_restore_its_weights(smoke_run, monkeypatch):
     monkeypatch.setenv("COURSE_DATA_DIR", str(smoke_run.split_dir.parents[2]))
     ctx = recipes.Context(smoke_run, 0)

@@ -10,7 +10,6 @@ notebook's kernel gets a sitecustomize that refuses every connection off this ma
 import dataclasses
 import hashlib
 import json
-import os
 import subprocess
 import sys
 import textwrap
@@ -181,6 +180,9 @@ def test_the_teaching_guide_names_only_platforms_the_kit_knows():
     assert set(named) <= known, set(named) - known
     tags = set(re.findall(r"(?:manylinux\w*|macosx_\w+|win_amd64)", text))
     assert tags <= known and not tags & NO_TF_WHEEL, tags
+
+
+@pytest.mark.slow
 def test_notebook_00_runs_from_the_kit_with_the_network_off(tmp_path, data_home, fetched, stand_in_checksum,
                                                            monkeypatch, capsys):
     target, code = _build(tmp_path, fetched)

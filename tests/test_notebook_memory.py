@@ -7,6 +7,7 @@ import subprocess
 import sys
 
 import nbformat
+import pytest
 
 from conftest import ROOT
 
@@ -19,6 +20,7 @@ def test_vm_hwm_reads_this_process_and_none_for_a_gone_one():
     assert notebook_memory.vm_hwm(2**22 + 1) is None
 
 
+@pytest.mark.slow
 def test_a_kernel_holding_300_mb_is_measured_above_it(tmp_path):
     folder = tmp_path / "notebooks"
     folder.mkdir()

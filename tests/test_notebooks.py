@@ -1,17 +1,22 @@
-"""Every notebook in notebooks/ runs under papermill with PROFILE=smoke, and is well formed.
+"""Every notebook in notebooks/ runs once in smoke and is well formed.
 
 Notebooks are found by glob: a notebook added to notebooks/ is tested without editing this
-file. nbval validates the same notebooks separately (pytest collects notebooks/ with
---nbval-lax, see pyproject.toml).
+file. The one execution per notebook is nbval's (pytest collects notebooks/ with --nbval-lax,
+see pyproject.toml and tests/notebook_runs.py): it compares the cells marked
+``# NBVAL_CHECK_OUTPUT`` with their committed outputs (tests/test_output_checks.py holds that
+convention), and the tests here read what that run printed. Run alone, this file executes each
+notebook once with papermill instead.
 """
 
-import hashlib
 import json
+import re
+import types
 
 import papermill as pm
 import pytest
 
-from conftest import NOTEBOOKS
+from conftest import AS_COLLECTED, NOTEBOOKS
+from notebook_runs import is_marked
 
 ids = [p.stem for p in NOTEBOOKS]
 
@@ -42,7 +47,7 @@ def test_notebook_has_one_parameters_cell_with_profile(path):
 def test_notebook_is_committed_without_outputs(path):
     nb = json.loads(path.read_text())
     for i, cell in enumerate(nb["cells"]):
-        if cell["cell_type"] != "code" or cell.get("metadata", {}).get("keep_output"):
+        if cell["cell_type"] != "code" or is_marked(cell):  # nbval's expected outputs: test_output_checks.py
             continue
         assert not cell.get("outputs"), f"{path.name} cell {i} has outputs: strip them"
         assert cell.get("execution_count") is None, f"{path.name} cell {i} has an execution count"
@@ -59,19 +64,14 @@ def test_notebook_opens_with_objectives_and_ends_with_exercises(path):
     assert "## Summary" in last and "## Exercises" in last
 
 
+@pytest.mark.notebook
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=ids)
-def test_notebook_runs_under_papermill_in_smoke(path, tmp_path):
-    before = hashlib.sha256(path.read_bytes()).hexdigest()
-    out = tmp_path / path.name
-    pm.execute_notebook(str(path), str(out), parameters={"PROFILE": "smoke"},
-                        cwd=str(path.parent), kernel_name="python3", progress_bar=False)
-    assert hashlib.sha256(path.read_bytes()).hexdigest() == before, "source notebook was modified"
-    executed = json.loads(out.read_text())
-    errors = [o for c in executed["cells"] for o in c.get("outputs", [])
-              if o.get("output_type") == "error"]
-    assert not errors
-    text = "".join("".join(o.get("text", "")) for c in executed["cells"]
-                   for o in c.get("outputs", []))
+def test_notebook_runs_in_smoke_and_says_whether_its_numbers_are_results(path, executed_notebooks):
+    executed = executed_notebooks.executed(path)
+    assert path.read_bytes() == AS_COLLECTED[path], "executing the notebook wrote to it"
+    errors = [o for c in executed.cells for o in c.get("outputs", []) if o.get("output_type") == "error"]
+    assert not errors, f"{path.name}: {[(e['ename'], e['evalue']) for e in errors]}"
+    text = "".join("".join(o.get("text", "")) for c in executed.cells for o in c.get("outputs", []))
     assert "PROFILE = 'smoke'" in text, "the notebook must print which profile it runs"
     # Either the numbers are not results (random weights) or they are real in every profile
     # (data generated in the notebook); the notebook must say which.
@@ -94,8 +94,6 @@ TAUGHT = {
 
 @pytest.mark.parametrize("number", sorted(TAUGHT))
 def test_notebook_writes_out_the_keras_calls_it_teaches(number):
-    import re
-
     path = next(p for p in NOTEBOOKS if p.name.startswith(number))
     code = "\n".join("".join(c["source"]) for c in json.loads(path.read_text())["cells"] if c["cell_type"] == "code")
     missing = [pattern for pattern in TAUGHT[number] if not re.search(pattern, code)]
@@ -103,17 +101,39 @@ def test_notebook_writes_out_the_keras_calls_it_teaches(number):
     assert not re.search(r"\blr\s*=", code) and "ImageDataGenerator" not in code
 
 
-VGG16_PATH = [p for p in NOTEBOOKS if p.name[:2] in ("03", "04", "05")]
+def _code_cell(path, pattern):
+    cells = [c for c in json.loads(path.read_text())["cells"]
+             if c["cell_type"] == "code" and re.search(pattern, "".join(c["source"]))]
+    assert len(cells) == 1, f"{path.name}: {len(cells)} code cells match {pattern!r}"
+    return "".join(cells[0]["source"])
 
 
-@pytest.mark.parametrize("path", VGG16_PATH, ids=[p.stem for p in VGG16_PATH])
-def test_notebook_runs_with_vgg16_the_fast_profile_backbone(path, tmp_path):
-    """smoke's own backbone is MobileNet (memory: README, 'Binder'); fast and full use VGG16, so
-    the notebooks that build and fine-tune it run with it here too, in smoke's sizes."""
-    out = tmp_path / path.name
-    pm.execute_notebook(str(path), str(out), parameters={"PROFILE": "smoke", "BACKBONE": "vgg16"},
-                        cwd=str(path.parent), kernel_name="python3", progress_bar=False)
-    executed = json.loads(out.read_text())
-    assert not [o for c in executed["cells"] for o in c.get("outputs", []) if o.get("output_type") == "error"]
-    text = "".join("".join(o.get("text", "")) for c in executed["cells"] for o in c.get("outputs", []))
-    assert "VGG16" in text and "MobileNet" not in text.split("\n\n")[0], "the run says it uses VGG16"
+@pytest.mark.slow
+def test_notebook_03_builds_and_describes_every_registered_backbone(capsys):
+    """03's cells that build the base and count ImageNet's top, run for every constructor the
+    registry knows (smoke itself runs only MobileNet; fast and full run VGG16): cheaper than
+    running 03-05 a second time with BACKBONE=vgg16, and it covers ResNet50's branch too."""
+    import keras
+
+    from course_utils import backbones
+
+    path = next(p for p in NOTEBOOKS if p.name.startswith("03"))
+    build = _code_cell(path, r"conv_base = keras\.applications\.")
+    top = _code_cell(path, r"top = \{")
+    weights = types.SimpleNamespace(keras_argument=None, describe=lambda: "random (test)")
+    seen = set()
+    for backbone in backbones.REGISTRY.values():
+        if backbone.constructor in seen:
+            continue
+        seen.add(backbone.constructor)
+        run = types.SimpleNamespace(backbone=backbone, weights=weights)
+        scope = {"keras": keras, "run": run, "SIZE": 32}
+        exec(build, scope)
+        assert type(scope["conv_base"]).__name__ in ("Functional", "Model")
+        assert scope["conv_base"].count_params() == backbone.build(None, (32, 32, 3)).count_params()
+        exec(top, scope)
+        printed = capsys.readouterr().out
+        assert f"{backbone.title}: " in printed and "the top holds" in printed
+        if backbone.name == "vgg16":
+            assert "fc1" in printed and f"{(7 * 7 * 512 + 1) * 4096:,}" in printed
+    assert seen == {"VGG16", "ResNet50", "MobileNet"}

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from builders import RED, sideways_jpeg
 from PIL import Image
 
+from builders import RED, sideways_jpeg
 from course_utils import data, images, predict, split_folders
 from course_utils.folders import ScanReport
 from course_utils.splits import Dataset, Split
@@ -86,7 +86,6 @@ def test_notebook_08_predicts_with_the_training_reader_not_keras_load_img():
 
 def test_a_jfif_photo_is_an_image_and_heic_is_named_with_how_to_convert(tmp_path):
     from builders import write_image
-
     from course_utils import folders
 
     for c in ("cat", "dog"):
@@ -101,7 +100,6 @@ def test_a_jfif_photo_is_an_image_and_heic_is_named_with_how_to_convert(tmp_path
 
 def test_a_class_of_only_heic_photos_says_why_and_how_to_convert(tmp_path):
     from builders import write_image
-
     from course_utils import folders
 
     write_image(tmp_path / "cat" / "a.jpg")

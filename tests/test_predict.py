@@ -105,6 +105,7 @@ def test_a_model_without_its_class_names_or_a_corrupt_model_exits_2(saved, tmp_p
     assert "names 2 classes but the model has 3 outputs" in capsys.readouterr().err
 
 
+@pytest.mark.slow
 def test_the_module_runs_from_a_shell(saved, tmp_path):
     path, _ = saved
     good, bad = write_image(tmp_path / "good.png"), garbage(tmp_path / "bad.png")

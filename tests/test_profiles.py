@@ -154,3 +154,11 @@ def test_the_rule_native_size_when_it_fits_else_the_largest_that_fits_and_the_de
     assert huge[0] == 96 and "nothing fits" in huge[2]
     # the default: the best published accuracy among those that run at their native size
     assert result["default"] == "cheap"
+
+
+def test_backbone_and_profile_are_resolved_in_one_place():
+    b, resolved = profiles.for_backbone("smoke")
+    assert b.name == profiles.get("smoke").backbone and resolved.name == "smoke"
+    b, resolved = profiles.for_backbone("auto", "resnet50", weights_ready=lambda net: net.name != "resnet50",
+                                        dataset_ready=lambda name: True)
+    assert b.name == "resnet50" and resolved.name == "smoke" and "ResNet50 ImageNet weights" in resolved.reason

@@ -17,6 +17,7 @@ def test_writes_to_descriptor_2_are_dropped_inside_the_context_and_kept_after():
     assert err == "shown\n"
 
 
+@pytest.mark.slow
 def test_importing_the_model_helpers_prints_no_tensorflow_start_up_lines():
     env = {k: v for k, v in os.environ.items() if k != "TF_CPP_MIN_LOG_LEVEL"}
     done = subprocess.run([sys.executable, "-c", "import course_utils.models, keras; print(keras.__version__)"],
@@ -52,6 +53,7 @@ def test_the_numpy_only_helpers_do_not_load_tensorflow():
     assert done.stdout.strip() == "False"
 
 
+@pytest.mark.slow
 def test_a_notebooks_own_import_keras_after_course_utils_is_quiet():
     # A learner's `import keras` in a cell of their own: course_utils' import hook silences it.
     env = {k: v for k, v in os.environ.items() if k != "TF_CPP_MIN_LOG_LEVEL"}
@@ -64,6 +66,7 @@ def test_a_notebooks_own_import_keras_after_course_utils_is_quiet():
     assert done.stderr == "", done.stderr
 
 
+@pytest.mark.slow
 def test_without_the_hook_the_same_import_is_noisy():
     # The check above can fail: the same import without course_utils writes TensorFlow's lines.
     env = {k: v for k, v in os.environ.items() if k != "TF_CPP_MIN_LOG_LEVEL"}

@@ -1,22 +1,55 @@
-"""Project-level contracts: dependencies agree and are bounded, CI runs the README's command."""
+"""Project-level contracts: dependencies agree and are bounded, CI runs the README's command, ruff is clean."""
 
 import re
+import subprocess
+import sys
 
+import pytest
 import yaml
 from packaging.requirements import Requirement
 
 from conftest import ROOT
 
 
-def requirements():
-    lines = (ROOT / "requirements.txt").read_text().splitlines()
-    return [Requirement(line) for line in lines if line.strip() and not line.startswith("#")]
+def requirements(name="requirements.txt"):
+    lines = [line.split("#")[0].strip() for line in (ROOT / name).read_text().splitlines()]
+    return [Requirement(line) for line in lines if line and not line.startswith("-r ")]
 
 
-def test_every_requirement_has_a_bounded_range():
-    for req in requirements():
+@pytest.mark.parametrize("name", ["requirements.txt", "requirements-dev.txt"])
+def test_every_requirement_has_a_bounded_range(name):
+    for req in requirements(name):
         ops = {s.operator for s in req.specifier}
         assert "==" in ops or ({">=", "<"} <= ops), f"{req}: give a lower and an upper bound"
+
+
+def test_test_tools_are_declared_apart_from_the_learners_requirements():
+    dev = (ROOT / "requirements-dev.txt").read_text()
+    assert re.search(r"^-r requirements\.txt$", dev, re.M), "the dev set installs the runtime set too"
+    names = {r.name.lower() for r in requirements("requirements-dev.txt")}
+    assert {"pyyaml", "packaging", "ruff"} <= names
+    assert not names & {r.name.lower() for r in requirements()}, "one file per requirement"
+    makefile = (ROOT / "Makefile").read_text()
+    for target in ("test", "test-unit", "refresh-outputs"):
+        assert re.search(rf"^{target}: \$\(DEV_STAMP\)", makefile, re.M), f"make {target} must install requirements-dev.txt"
+    assert "requirements-dev" not in (ROOT / "environment.yml").read_text()
+
+
+def test_ruff_finds_nothing():
+    """The rules are ruff's defaults for the version pinned in requirements-dev.txt (pyproject.toml)."""
+    done = subprocess.run([sys.executable, "-m", "ruff", "check", "--no-cache", "--output-format", "concise", "."],
+                          cwd=ROOT, capture_output=True, text=True, check=False)
+    assert "No module named ruff" not in done.stderr, "pip install -r requirements-dev.txt (or make test)"
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_citation_names_this_version_repository_and_licence():
+    import course_utils
+
+    cff = yaml.safe_load((ROOT / "CITATION.cff").read_text())
+    assert cff["cff-version"] == "1.2.0" and cff["version"] == course_utils.__version__
+    assert cff["repository-code"] == course_utils.REPO_URL
+    assert cff["license"] == "MIT" and cff["authors"][0]["name"] in (ROOT / "LICENSE").read_text()
 
 
 def test_requirements_hold_the_brief_packages():

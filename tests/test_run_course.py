@@ -4,6 +4,7 @@ import hashlib
 import json
 
 import nbformat
+import pytest
 
 from course_utils import run_course
 
@@ -63,6 +64,7 @@ def test_sources_are_never_the_output(tmp_path):
     assert digest(src) == before and not (tmp_path / "run_summary.json").exists()
 
 
+@pytest.mark.slow
 def test_the_run_ends_with_the_headline_table_and_the_claims_count(tmp_path, capsys):
     src = tmp_path / "notebooks"
     src.mkdir()

@@ -6,10 +6,10 @@ test_exercise_checks.py and test_checks.py, so a checker that accepts anything f
 import json
 import re
 
-import papermill as pm
 import pytest
 
 from conftest import NOTEBOOKS, ROOT
+from notebook_runs import papermill_run
 
 SOLUTIONS = sorted((ROOT / "solutions").glob("*_solutions.ipynb"))
 CHECK = re.compile(r"checks\.([A-Z_]+)\.check\(")
@@ -51,12 +51,11 @@ def test_solutions_are_committed_without_outputs(path):
             assert not cell["outputs"] and cell["execution_count"] is None, f"{path.name}: strip the outputs"
 
 
+@pytest.mark.notebook
 @pytest.mark.parametrize("path", SOLUTIONS, ids=[p.stem for p in SOLUTIONS])
 def test_solutions_run_in_smoke_and_every_check_says_correct(path, tmp_path):
-    out = tmp_path / path.name
-    pm.execute_notebook(str(path), str(out), parameters={"PROFILE": "smoke"}, cwd=str(path.parent),
-                        kernel_name="python3", progress_bar=False)
-    cells = json.loads(out.read_text())["cells"]
+    """Each solution's one run in a test session (papermill: nbval does not collect solutions/)."""
+    cells = papermill_run(path, tmp_path)["cells"]
     outputs = [o for c in cells for o in c.get("outputs", [])]
     assert not [o for o in outputs if o.get("output_type") == "error"]
     verdicts = ["".join(o["data"]["text/markdown"]) for o in outputs if "text/markdown" in o.get("data", {})]

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from builders import make_folder, write_image
 
+from builders import make_folder, write_image
 from course_utils import backbones, data, features, kit, runs
 
 SIZE = 32

@@ -5,6 +5,7 @@ import json
 import re
 
 import pytest
+
 from conftest import NOTEBOOKS, ROOT
 
 GLOSSARY = ROOT / "docs" / "glossary.md"

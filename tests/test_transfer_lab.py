@@ -12,6 +12,7 @@ def test_pretraining_fits_the_source_task():
     assert tl.world(0).source_accuracy > 0.95
 
 
+@pytest.mark.slow
 def test_transfer_gain_shrinks_as_labels_grow():
     sweep = tl.sweep_labels([2, 5, 50, 100], SEEDS)
     gain = sweep.gain.mean(0)
@@ -40,6 +41,7 @@ def test_sweep_table_shows_mean_and_std():
     assert "0.600 ± 0.141" in text and "0.100 ± 0.141" in text
 
 
+@pytest.mark.slow
 def test_l2_sp_keeps_weights_closer_to_w0_as_lambda_grows():
     free, anchored = tl.l2_sp_finetune(0, 0.0, epochs=60), tl.l2_sp_finetune(0, 1.0, epochs=60)
     assert anchored.distance < free.distance / 5

@@ -5,9 +5,9 @@ from pathlib import Path
 
 import h5py
 import pytest
+
 import builders
 from builders import write_image
-
 from course_utils import backbones, data, runs
 
 

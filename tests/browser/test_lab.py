@@ -19,9 +19,8 @@ import time
 
 import pytest
 
-from conftest import NOTEBOOKS, ROOT
-
 import lab_driver as labmod
+from conftest import NOTEBOOKS, ROOT
 
 pytestmark = pytest.mark.browser
 playwright_api = pytest.importorskip("playwright.sync_api", reason="pip install -r requirements-browser.txt")
