@@ -31,7 +31,9 @@ def _parse_checksum(checksum: str) -> tuple[str, str]:
 
 
 def _progress(total: int | None, desc: str, enabled: bool):
-    from tqdm.auto import tqdm
+    from .progress import tqdm_class
+
+    tqdm = tqdm_class()
 
     return tqdm(total=total, desc=desc, unit="B", unit_scale=True, unit_divisor=1024,
                 disable=not enabled)

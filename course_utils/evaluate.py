@@ -12,7 +12,7 @@ import numpy as np
 from ._quiet import keras as _load_keras
 
 __all__ = [
-    "RESULTS_SCHEMA", "curves", "expected_calibration_error", "grad_cam", "grad_cam_model",
+    "RESULTS_SCHEMA", "curves", "pooled", "probe", "expected_calibration_error", "grad_cam", "grad_cam_model",
     "reliability_bins", "Report", "report", "results_markdown", "write_results",
 ]
 

@@ -17,6 +17,8 @@ from pathlib import Path
 from .errors import DatasetError
 from .images import IMAGE_EXTENSIONS, UNSUPPORTED
 
+__all__ = ["FolderScan", "ScanReport", "SPLITS", "scan_folder", "unpack_zip"]
+
 SPLITS = ("train", "val", "test")
 # Folder names accepted for each split when a dataset comes with its own split folders,
 # compared in lower case (Train/ and VAL/ are split folders too, not classes).
@@ -307,7 +309,7 @@ def _same_classes(folders: dict[str, Path], files: dict[str, dict[str, list[Path
 def unpack_zip(archive: Path | str) -> Path:
     """A zip of class folders (``photos.zip``) unpacked once beside it (``photos/``); returns that folder.
 
-    For notebook 08's ``DATA_FOLDER`` on Colab, where photos arrive as an uploaded zip. A zip
+    Used in notebook 08, section 1, for ``DATA_FOLDER`` on Colab, where photos arrive as an uploaded zip. A zip
     whose only entry is one folder (what "compress" makes of ``photos/``) gives that folder's
     content. Safe: a member that would land outside the folder refuses the whole zip
     (``downloads.extract_archive``), and it is unpacked into a temporary folder first, then

@@ -22,6 +22,11 @@ from PIL import ExifTags, Image, ImageOps, UnidentifiedImageError
 
 from .errors import DatasetError
 
+__all__ = [
+    "IMAGE_EXTENSIONS", "ImageCheck", "ImageError", "check_image", "dhash", "image_size", "inspect_image",
+    "load_image", "open_image", "problem", "to_rgb",
+]
+
 IMAGE_EXTENSIONS = {".jpg", ".jpeg", ".jfif", ".png", ".bmp", ".gif", ".webp", ".tif", ".tiff"}
 
 # Photo formats Pillow cannot open without a plug-in: named, with the way to convert them.
@@ -162,6 +167,8 @@ def to_rgb(img: Image.Image) -> Image.Image:
 def load_image(path: Path | str, image_size: int | tuple[int, int]) -> np.ndarray:
     """One image as uint8 RGB [h, w, 3], upright (EXIF), first frame, resized (bilinear).
 
+    Used in notebook 08, section 7: the images it predicts are read with it, exactly as training read its own.
+
     `path`: a file, or a file-like object (the bytes of an upload).
     """
     size = (image_size, image_size) if isinstance(image_size, int) else tuple(image_size)
@@ -199,7 +206,8 @@ def _is_heic(source) -> bool:
 def problem(path: Path | str, parameter: str = "IMAGE_FILE") -> str:
     """Why the image file `path` cannot be used, in one line naming `parameter`; "" when it can.
 
-    Checked before any training, so a wrong path costs nothing.
+    Checked before any training, so a wrong path costs nothing (notebook 08, section 1 checks
+    ``IMAGE_FILE`` with it).
     """
     p = Path(path).expanduser()
     if not p.exists():

@@ -20,8 +20,8 @@ from . import backbones
 from ._quiet import keras as _load_keras
 
 __all__ = [
-    "L2SP", "apply_l2_sp", "articles_head", "augmentation", "Chain", "count_params",
-    "data_loss", "gap_head", "Preprocess", "remove_regularizers", "small_convnet",
+    "HEAD_MIN_STEPS", "L2SP", "apply_l2_sp", "articles_head", "augmentation", "Chain", "count_params",
+    "data_loss", "gap_head", "head_schedule", "Preprocess", "preprocessing", "remove_regularizers", "small_convnet",
     "top_of_base", "trainable_summary", "unfreeze_from",
 ]
 

@@ -15,7 +15,9 @@ def load_arrays(
     split: Split, image_size: int, progress: bool = False
 ) -> tuple[np.ndarray, np.ndarray]:
     """A whole split in memory: images uint8 [n, s, s, 3] and labels int32 [n]."""
-    from tqdm.auto import tqdm
+    from .progress import tqdm_class
+
+    tqdm = tqdm_class()
 
     images = np.empty((len(split), image_size, image_size, 3), dtype=np.uint8)
     for i, p in enumerate(tqdm(split.paths, desc="images", disable=not progress)):

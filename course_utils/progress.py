@@ -1,7 +1,7 @@
 """Progress bars for the steps that take more than a few seconds: a sign of life, not a log.
 
 Feature extraction, the folder report, writing PNG folders (CIFAR-10, split folders) and
-notebook 05's repeat loops show a ``tqdm.auto`` bar: a widget in a notebook, a text bar in a
+notebook 05's repeat loops show a tqdm bar: a widget in a notebook, a text bar in a
 terminal. Quiet where nobody watches: with ``COURSE_PROGRESS=0`` in the environment (the tests
 set it, so CI logs stay readable) and when the output is neither a notebook nor a terminal.
 """
@@ -13,6 +13,8 @@ import os
 import sys
 from collections.abc import Iterable
 
+__all__ = ["bar", "enabled", "predict_callback", "tqdm_class"]
+
 ENV = "COURSE_PROGRESS"
 
 
@@ -21,17 +23,33 @@ def enabled() -> bool:
     value = os.environ.get(ENV)
     if value is not None:
         return value.strip().lower() not in ("0", "false", "no", "off", "")
-    if "ipykernel" in sys.modules:  # a Jupyter kernel: tqdm.auto draws a widget
+    if "ipykernel" in sys.modules:  # a Jupyter kernel: tqdm.notebook draws a widget
         return True
     stream = sys.stderr
     return bool(stream is not None and hasattr(stream, "isatty") and stream.isatty())
 
 
+def tqdm_class():
+    """``tqdm.notebook.tqdm`` (a widget) in a Jupyter kernel, else ``tqdm.tqdm`` (a text bar).
+
+    Chosen here rather than by ``tqdm.auto``, whose import prints a TqdmExperimentalWarning into
+    the notebook (the browser tier saw it in JupyterLab).
+    """
+    if "ipykernel" in sys.modules:
+        from tqdm.notebook import tqdm
+    else:
+        from tqdm import tqdm
+    return tqdm
+
+
 def bar(iterable: Iterable | None = None, *, total: int | None = None, desc: str = "", unit: str = "it",
         show: bool | None = None):
-    """A ``tqdm.auto.tqdm`` over `iterable` (or to ``update`` by hand); disabled unless ``enabled()``."""
-    from tqdm.auto import tqdm
+    """A tqdm bar over `iterable` (or to ``update`` by hand); disabled unless ``enabled()``.
 
+    Shown in notebook 05, sections 4 and 5, over their repeated runs. In a Jupyter kernel it is
+    ``tqdm.notebook``'s widget, elsewhere tqdm's text bar (``tqdm_class``).
+    """
+    tqdm = tqdm_class()
     if total is None and iterable is not None and hasattr(iterable, "__len__"):
         total = len(iterable)
     return tqdm(iterable, total=total, desc=desc, unit=unit, leave=False,

@@ -3,7 +3,7 @@
 import urllib.error
 import urllib.request
 
-from course_utils import backbones, fetch
+from course_utils import backbones, fetch, profiles
 
 
 def test_fetch_offline_reports_each_failure_and_exits_non_zero(data_home, monkeypatch, capsys):
@@ -13,7 +13,8 @@ def test_fetch_offline_reports_each_failure_and_exits_non_zero(data_home, monkey
     monkeypatch.setattr(urllib.request, "urlopen", offline)
     assert fetch.main(["--datasets", "cats_vs_dogs", "flowers"]) == 1
     err = capsys.readouterr().err
-    assert "FAIL vgg16 ImageNet weights" in err and backbones.get("vgg16").weights_file in err
+    default = profiles.get("fast").backbone  # make fetch's default: the fast profile's backbone
+    assert f"FAIL {default} ImageNet weights" in err and backbones.get(default).weights_file in err
     assert "FAIL dataset cats_vs_dogs" in err and "FAIL dataset flowers" in err
     assert not any(p.is_file() for p in data_home.rglob("*"))  # no partial file left
 

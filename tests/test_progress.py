@@ -41,3 +41,17 @@ def test_feature_extraction_moves_its_bar_once_per_batch(monkeypatch):
     model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
     model.predict(np.zeros((10, 2), "float32"), batch_size=4, verbose=0, callbacks=[callback])
     assert callback.bar.total == 3 and callback.bar.n == 3
+
+
+def test_a_kernel_gets_the_notebook_widget_without_tqdm_autos_experimental_warning(monkeypatch):
+    import types
+    import warnings
+
+    monkeypatch.setitem(sys.modules, "ipykernel", types.ModuleType("ipykernel"))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        cls = progress.tqdm_class()
+    assert cls.__module__ == "tqdm.notebook"
+    assert not [w for w in caught if "tqdm" in str(w.message).lower()], [str(w.message) for w in caught]
+    monkeypatch.delitem(sys.modules, "ipykernel")
+    assert progress.tqdm_class().__module__ == "tqdm.std"

@@ -26,9 +26,9 @@ def _numbers(pattern, code):
 
 def test_notebook_03_trains_heads_with_the_course_settings():
     code = _code("03")
-    assert _numbers(r"learning_rate=NUMBER", code) == {training.HEAD_LR}
+    assert _numbers(r"learning_rate=NUMBER", code) == {training.HEAD_LR, training.FROZEN_HEAD_LR}
     assert _numbers(r"SGD\(learning_rate=[^,]+, momentum=NUMBER\)", code) == {training.HEAD_MOMENTUM}
-    assert _numbers(r"HEAD_EPOCHS = NUMBER \* run\.profile\.epochs", code) == {training.HEAD_EPOCHS_FACTOR}
+    assert _numbers(r"ARTICLE_EPOCHS = NUMBER \* run\.profile\.epochs", code) == {training.HEAD_EPOCHS_FACTOR}
     assert _numbers(r"patience=NUMBER", code) == {training.HEAD_PATIENCE, training.PATIENCE}
 
 
