@@ -13,7 +13,7 @@ import os
 import sys
 from collections.abc import Iterable
 
-__all__ = ["bar", "enabled", "predict_callback", "tqdm_class"]
+__all__ = ["bar", "enabled", "in_kernel", "predict_callback", "tqdm_class"]
 
 ENV = "COURSE_PROGRESS"
 
@@ -23,10 +23,23 @@ def enabled() -> bool:
     value = os.environ.get(ENV)
     if value is not None:
         return value.strip().lower() not in ("0", "false", "no", "off", "")
-    if "ipykernel" in sys.modules:  # a Jupyter kernel: tqdm.notebook draws a widget
+    if in_kernel():  # a Jupyter kernel: tqdm.notebook draws a widget
         return True
     stream = sys.stderr
     return bool(stream is not None and hasattr(stream, "isatty") and stream.isatty())
+
+
+def in_kernel() -> bool:
+    """True inside a running Jupyter kernel (IPython's shell started by IPKernelApp), as tqdm decides it.
+
+    Not "ipykernel is imported": a test run or a script may import it without being a kernel.
+    """
+    ipython = sys.modules.get("IPython")
+    try:
+        shell = ipython.get_ipython() if ipython is not None else None
+    except Exception:  # an IPython too old or half-imported: not a kernel we can draw in
+        return False
+    return shell is not None and "IPKernelApp" in getattr(shell, "config", {})
 
 
 def tqdm_class():
@@ -35,7 +48,7 @@ def tqdm_class():
     Chosen here rather than by ``tqdm.auto``, whose import prints a TqdmExperimentalWarning into
     the notebook (the browser tier saw it in JupyterLab).
     """
-    if "ipykernel" in sys.modules:
+    if in_kernel():
         from tqdm.notebook import tqdm
     else:
         from tqdm import tqdm

@@ -18,7 +18,7 @@ def test_the_environment_variable_decides_first(monkeypatch):
 
 def test_without_the_variable_a_pipe_gets_no_bar_and_a_terminal_does(monkeypatch):
     monkeypatch.delenv(progress.ENV, raising=False)
-    monkeypatch.delitem(sys.modules, "ipykernel", raising=False)
+    monkeypatch.delitem(sys.modules, "IPython", raising=False)  # not in a Jupyter kernel
     monkeypatch.setattr(sys, "stderr", io.StringIO())  # CI: output to a log file, not a terminal
     assert progress.enabled() is False
 
@@ -43,15 +43,31 @@ def test_feature_extraction_moves_its_bar_once_per_batch(monkeypatch):
     assert callback.bar.total == 3 and callback.bar.n == 3
 
 
-def test_a_kernel_gets_the_notebook_widget_without_tqdm_autos_experimental_warning(monkeypatch):
+def _kernel(monkeypatch):
+    """Pretend to be inside a Jupyter kernel, the way tqdm and IPython tell: a shell started by IPKernelApp."""
     import types
+
+    shell = types.SimpleNamespace(config={"IPKernelApp": {}})
+    monkeypatch.setitem(sys.modules, "IPython", types.SimpleNamespace(get_ipython=lambda: shell))
+
+
+def test_a_kernel_gets_the_notebook_widget_without_tqdm_autos_experimental_warning(monkeypatch):
     import warnings
 
-    monkeypatch.setitem(sys.modules, "ipykernel", types.ModuleType("ipykernel"))
+    monkeypatch.delenv(progress.ENV, raising=False)
+    _kernel(monkeypatch)
+    assert progress.in_kernel() and progress.enabled()
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         cls = progress.tqdm_class()
     assert cls.__module__ == "tqdm.notebook"
     assert not [w for w in caught if "tqdm" in str(w.message).lower()], [str(w.message) for w in caught]
-    monkeypatch.delitem(sys.modules, "ipykernel")
-    assert progress.tqdm_class().__module__ == "tqdm.std"
+
+
+def test_importing_ipykernel_does_not_make_a_script_a_kernel(monkeypatch):
+    import types
+
+    monkeypatch.setitem(sys.modules, "ipykernel", types.ModuleType("ipykernel"))
+    monkeypatch.setitem(sys.modules, "IPython", types.SimpleNamespace(get_ipython=lambda: None))
+    assert not progress.in_kernel()
+    assert progress.tqdm_class().__module__ == "tqdm.std"  # a text bar on stderr, as a terminal expects
