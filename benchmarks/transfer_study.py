@@ -192,9 +192,19 @@ def markdown(info: dict) -> str:
                   and float(v.split()[0]) - float(v.split()[-1].rstrip(")")) > 0]
         gains = [n for n, g in r["gain_curve"].items() if g["gain"] - g["resolution"] > 0]
         losses = [n for n, g in r["gain_curve"].items() if g["gain"] + g["resolution"] < 0]
-        lines += [f"Read from the numbers: fine-tuning beat the feature-extraction head beyond its resolution with "
-                  f"{', '.join(LABELS[k] for k in better) if better else ('none of the variants compared' if r.get('vs_head') else 'no variant (not compared here)')}; on the curve it gained at "
-                  f"{gains or 'no label count'} and lost at {losses or 'no label count'} images per class.", ""]
+        if not r.get("vs_head"):
+            variants = "the variants were not compared with the head on the same test images in this run"
+        elif better:
+            variants = "fine-tuning beat the feature-extraction head beyond its resolution with " + ", ".join(
+                LABELS[k] for k in better)
+        else:
+            variants = "no fine-tuning variant beat the feature-extraction head beyond its resolution"
+
+        def _counts(ns):
+            return ", ".join(ns) + " images per class" if ns else "no number of images per class"
+
+        lines += [f"Read from the numbers: {variants}; on the curve fine-tuning gained beyond its resolution at "
+                  f"{_counts(gains)} and lost beyond it at {_counts(losses)}.", ""]
     if info.get("note"):
         lines += [f"Note: {info['note']}.", ""]
     return "\n".join(lines)

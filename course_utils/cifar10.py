@@ -65,7 +65,7 @@ def write_folders(root: Path | str, arrays, class_names=CLASSES) -> Path:
                 (tmp / role / name).mkdir(parents=True)
             for i, (image, label) in enumerate(progress.bar(zip(x, y), total=len(x), desc=f"writing CIFAR-10 {role}",
                                                             unit="image")):
-                Image.fromarray(image).save(tmp / role / class_names[label] / f"{i:05d}.png")
+                Image.fromarray(image).save(tmp / role / class_names[label] / f"{i:05d}.png", compress_level=1)  # fast
         mark_complete(tmp, f"{URL} via keras.datasets.cifar10.load_data()")
         os.replace(tmp, root)
     finally:

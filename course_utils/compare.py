@@ -160,7 +160,8 @@ def save(path, rows: Sequence[Row], curves: Mapping[str, Mapping[int, Sequence[f
                    "train_step_images_per_second": round(r.train_ips, 2), "labels_per_class": r.labels_per_class,
                    "accuracy": round(r.accuracy, 4) if r.checked else NOT_CHECKED,
                    "val_accuracy": round(r.val_accuracy, 4) if r.checked and r.val_accuracy is not None
-                   else NOT_CHECKED} for r in rows]
+                   else NOT_CHECKED, "image_size": r.image_size,
+                   "probe": round(r.probe, 4) if r.checked and r.probe is not None else None} for r in rows]
     few = {m: {str(k): [round(float(a), 4) for a in v] for k, v in p.items()} for m, p in curves.items()}
     Path(path).parent.mkdir(parents=True, exist_ok=True)
     Path(path).write_text(json.dumps({**meta, "table": table_rows, "few_shot": few}, indent=2) + "\n")

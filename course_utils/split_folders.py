@@ -27,6 +27,10 @@ __all__ = [
 
 HASHES = "dhash.json"  # source file -> images.dhash of its copy (near-duplicates across splits)
 
+# zlib level 1: 3.7 ms per 224 px image against 17 ms at Pillow's default 6, for files 18% larger
+# (measured on 100 flower photos, 2 cores, 2026-12-03); 2,150 images were 38 s of a run's 46 s start.
+PNG_LEVEL = 1
+
 # Bytes of a source file's name kept in its copy's name: with the "00012_" prefix and ".png" the
 # copy stays far below the 255-byte limit of most file systems (a 255-byte source name fits).
 NAME_BYTES = 120
@@ -72,7 +76,7 @@ def write(ds: data.Dataset, image_size: int) -> Path:
             for i, (src, label) in enumerate(zip(split.paths, split.labels)):
                 out = tmp / role / ds.class_names[label] / f"{i:05d}_{_short_stem(Path(src).stem)}.png"
                 pixels = data.load_image(src, image_size)
-                Image.fromarray(pixels).save(out)
+                Image.fromarray(pixels).save(out, compress_level=PNG_LEVEL)
                 files.append([str(src), str(out.relative_to(tmp))])
                 dhashes[str(src)] = images.dhash(pixels)
                 written.update(1)

@@ -4,7 +4,7 @@ It runs whenever such assets are on disk, and is skipped (with one line saying h
 it) when they are not:
 - in CI, `.ci/run` points ``COURSE_REAL_ASSETS`` at a folder holding ``weights/`` (Keras'
   MobileNet alpha 0.25 ImageNet file) and ``datasets/{cats_dogs,flowers}/`` (real photos);
-- on a learner's machine after ``make fetch``: VGG16's weights and the cats_vs_dogs photos.
+- on a learner's machine after ``make fetch``: fast's backbone's weights and the cats_vs_dogs photos.
 
 Every learning claim must be *checked* (none "not checked": the weights are pretrained), and
 the headline claims must hold on this run's numbers: feature extraction beats training from
@@ -38,7 +38,14 @@ HEADLINE = ("feature extraction beats a convnet trained from scratch",
 # than 0.02 below its probe is a bug or a bad recipe).
 PROBE = ("the GAP head is no more than 0.02 below a logistic-regression probe",
          "the feature-extraction model is no more than 0.02 below a logistic-regression probe")
-MAX_RESOLUTION = 0.05  # every headline claim on the shared assets is decided this finely or better
+MAX_RESOLUTION = 0.05  # every headline claim on the test split of the shared assets is decided this finely
+
+
+def on_test_split(claim: str) -> bool:
+    """A claim judged on the test split: the headline results. 03 and 04 preview theirs on the validation
+    split (400 images on the shared cats/dogs, "(validation accuracy)" in the claim); those must hold, and
+    their resolution is reported, but 400 images cannot resolve a +0.40 difference to 0.05."""
+    return "(validation" not in claim
 
 
 def _assets():
@@ -62,16 +69,17 @@ def _assets():
         if cifar.is_dir():
             cases["cifar10"] = {"DATA_FOLDER": str(cifar)}
         return "mobilenet_0.25", root / "weights", cases
-    from course_utils import backbones, data
+    from course_utils import backbones, data, profiles
 
-    found = backbones.locate("vgg16")
+    backbone = profiles.get("fast").backbone  # what `make fetch` downloads
+    found = backbones.locate(backbone)
     if found.path is not None and data.is_present("cats_vs_dogs"):
         cases = {"cats_vs_dogs": {"DATASET": "cats_vs_dogs"}}
         if data.is_present("cifar10"):
             cases["cifar10"] = {"DATASET": "cifar10"}
-        return "vgg16", found.path.parent, cases
-    pytest.skip("real tier skipped: no pretrained weights and real photos on disk. Run `make fetch` "
-                "(VGG16 weights + cats_vs_dogs) to enable it; CI sets COURSE_REAL_ASSETS.")
+        return backbone, found.path.parent, cases
+    pytest.skip(f"real tier skipped: no pretrained weights and real photos on disk. Run `make fetch` "
+                f"({backbone} weights + cats_vs_dogs) to enable it; CI sets COURSE_REAL_ASSETS.")
 
 
 def _run(notebook: str, out_dir: Path, params: dict) -> float:
@@ -145,7 +153,8 @@ def _check(out_dir: Path, backbone: str, case: str, seconds: dict, headline: tup
         assert verdicts, f"no claim starting {start!r} was recorded"
         for v in verdicts:
             assert v["verdict"] == "holds", f"{case}, notebook {v['notebook']}: {v['claim']}: {v['detail']}"
-            assert v["resolution"] is not None and v["resolution"] <= MAX_RESOLUTION, \
+            assert v["resolution"] is not None, f"{case}: {v['claim']} has no resolution"
+            assert not on_test_split(v["claim"]) or v["resolution"] <= MAX_RESOLUTION, \
                 f"{case}, notebook {v['notebook']}: {v['claim']} decided only to {v['resolution']}: {v['detail']}"
     return entry
 
@@ -175,7 +184,10 @@ def test_notebook_06_multi_label_on_mosaics_of_real_photos(assets, isolated):
     seconds = {"06_multi_label.ipynb": round(_run("06_multi_label.ipynb", isolated, params), 1)}
     entry = _check(isolated, backbone, case, seconds, ("sigmoid + BCE beats softmax + CCE on mAP",))
     assert {c["notebook"] for c in entry["claims"]} == {"06"}
-    assert "over 2 repeats" in entry["claims"][0]["detail"], "judged against the spread over the profile's repeats"
+    from course_utils import profiles
+
+    repeats = profiles.get("fast").repeats
+    assert f", {repeats} repeats" in entry["claims"][0]["detail"], "judged over the profile's repeats, image by image"
 
 
 def test_notebook_07_backbone_table_and_few_shot_curve_on_real_cifar10(assets, isolated):
