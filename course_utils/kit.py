@@ -1,6 +1,6 @@
 """A classroom kit: the course, its wheels, weights and data in one folder for an offline room.
 
-    python -m course_utils.kit build KIT_DIR                      # VGG16 weights + cats_vs_dogs
+    python -m course_utils.kit build KIT_DIR                      # fast's backbone's weights + cats_vs_dogs
     python -m course_utils.kit build KIT_DIR --wheels             # + pip wheels for this platform
     python -m course_utils.kit build KIT_DIR --wheels --platform windows-x86_64 --platform macos-arm64 --python-version 3.12
     python -m course_utils.kit build KIT_DIR --backbones vgg16 mobilenet_0.25 --datasets cats_vs_dogs flowers

@@ -55,11 +55,17 @@ def _free_port() -> int:
 class Lab:
     """A JupyterLab server on a copy of the notebooks; stopped by `close()`."""
 
-    def __init__(self, root: Path, notebooks: list[Path], workdir: Path, startup_s: float = 120):
-        self.dir = workdir / "course" / "notebooks"
-        self.dir.mkdir(parents=True)
-        for nb in notebooks:
-            shutil.copy2(nb, self.dir / nb.name)
+    def __init__(self, root: Path, notebooks: list[Path], workdir: Path, startup_s: float = 120,
+                 serve: Path | None = None, default_url: str | None = None):
+        """`serve`: a folder to root the server at as it is (``make lab`` serves the repository), instead
+        of a copy of `notebooks`; `default_url`: the page Lab opens first (``--LabApp.default_url``)."""
+        if serve is None:
+            self.dir = workdir / "course" / "notebooks"
+            self.dir.mkdir(parents=True)
+            for nb in notebooks:
+                shutil.copy2(nb, self.dir / nb.name)
+        else:
+            self.dir = serve
         settings = workdir / "settings"
         for rel, values in _SETTINGS.items():
             path = settings / rel
@@ -82,6 +88,7 @@ class Lab:
              f"--ServerApp.port={self.port}", "--ServerApp.port_retries=0",
              f"--IdentityProvider.token={self.token}", f"--ServerApp.root_dir={self.dir}",
              "--LabApp.news_url=", "--ServerApp.terminals_enabled=False"]
+            + ([f"--LabApp.default_url={default_url}"] if default_url else [])
             + (["--allow-root"] if hasattr(os, "geteuid") and os.geteuid() == 0 else []),
             cwd=self.dir, env=env, stdout=self._log, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + startup_s

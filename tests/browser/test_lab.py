@@ -122,3 +122,37 @@ def test_notebook_in_jupyterlab(path, lab, browser):
         TIMES[path.stem] = time.monotonic() - start
         with (SHOTS / "results.txt").open("a") as log:  # written as it goes: a long run's progress
             log.write(f"{time.strftime('%H:%M:%S')} {path.stem}: {outcome} ({TIMES[path.stem]:.0f} s)\n")
+
+
+def test_make_lab_opens_the_repository_root_with_00_shown(tmp_path, browser):
+    """`make lab` serves the repository: the file browser shows notebooks/, solutions/, docs/ and the index,
+    and 00_setup is the notebook open first. Served here from a copy of those, with make lab's own options."""
+    import re
+    import shutil
+
+    if labmod.chromium_path() is None:
+        pytest.skip("no Chromium: apt-get install chromium (or set COURSE_CHROMIUM)")
+    makefile = (ROOT / "Makefile").read_text()
+    found = re.search(r"^lab:.*\n\t.*--LabApp\.default_url=(\S+)", makefile, re.M)
+    assert found and "--ServerApp.root_dir=." in makefile, "make lab serves the repository root"
+    default_url = found.group(1)
+    repo = tmp_path / "repo"
+    for name in ("notebooks", "solutions", "docs"):
+        shutil.copytree(ROOT / name, repo / name)
+    for name in ("index.ipynb", "README.md"):
+        shutil.copy2(ROOT / name, repo / name)
+    server = labmod.Lab(ROOT, [], tmp_path / "lab", serve=repo, default_url=default_url)
+    try:
+        page = browser.new_page(viewport={"width": 1400, "height": 900})
+        page.goto(f"{server.url}/?token={server.token}")  # what a learner's browser opens: "/" -> default_url
+        page.wait_for_selector(".jp-Notebook", timeout=120_000)  # the default URL's notebook is open
+        assert page.locator(".lm-TabBar-tab.lm-mod-current", has_text="00_setup.ipynb").count() >= 1
+        page.locator(".jp-BreadCrumbs-home").first.click()  # the file browser at the server's root
+        for entry in ("notebooks", "solutions", "docs", "index.ipynb"):
+            page.locator(".jp-DirListing-itemText", has_text=entry).first.wait_for(timeout=30_000)
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(SHOTS / "make-lab-root.png"))
+        page.close()
+    finally:
+        server.shutdown_kernels()
+        server.close()
