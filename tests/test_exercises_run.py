@@ -68,6 +68,7 @@ def test_the_deleted_name_check_sees_a_deleted_variable():
     assert {"best", "y_test", "rep", "my_ece"} <= _names_in_code_spans(text)
 
 
+@pytest.mark.slow  # several seconds: run by make test, skipped by make test-unit
 def test_05_exercise_1_done_as_its_solution_runs_in_smoke_and_matches_rep_ece(tmp_path):
     nb_path = next(p for p in NOTEBOOKS if p.name.startswith("05"))
     solution = ROOT / "solutions" / nb_path.name.replace(".ipynb", "_solutions.ipynb")

@@ -59,6 +59,7 @@ def test_the_old_head_recipe_with_ten_images_per_class_falls_below_chance(ten_pe
     assert (predicted == y_test).mean() < 0.5, "and on a split where that class is the smaller one, below chance"
 
 
+@pytest.mark.slow  # several seconds: run by make test, skipped by make test-unit
 def test_a_head_gets_enough_steps_whatever_the_number_of_images(ten_per_class):
     (x, y), (x_val, y_val), (x_test, y_test) = ten_per_class
     model, steps = _train("course", x, y, x_val, y_val)

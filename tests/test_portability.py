@@ -37,6 +37,7 @@ def run_python(code: str, timeout: int = 300) -> subprocess.CompletedProcess:
                           capture_output=True, text=True, timeout=timeout)
 
 
+@pytest.mark.slow  # several seconds: run by make test, skipped by make test-unit
 def test_every_course_utils_module_imports_without_resource_and_fcntl():
     result = run_python('''
         block("resource", "fcntl")
@@ -127,6 +128,7 @@ LOAD_WITHOUT_COURSE_UTILS = '''
 '''
 
 
+@pytest.mark.slow  # several seconds: run by make test, skipped by make test-unit
 @pytest.mark.parametrize("backbone", ["vgg16", "mobilenet_0.25"])  # both preprocessing modes
 def test_keras_savedmodel_and_tflite_exports_give_the_same_top1_without_course_utils(backbone, tmp_path):
     import json
@@ -150,6 +152,7 @@ def test_keras_savedmodel_and_tflite_exports_give_the_same_top1_without_course_u
         np.testing.assert_allclose(got["proba"], expected, atol=1e-4, err_msg=kind)
 
 
+@pytest.mark.slow  # several seconds: run by make test, skipped by make test-unit
 def test_a_model_with_the_former_course_layer_does_not_load_without_course_utils(tmp_path):
     """The reason for the change, and the check that the blocker works on course_utils: a model
     holding the course's own Preprocess layer fails to load when course_utils is missing."""

@@ -20,6 +20,7 @@ def test_transfer_gain_shrinks_as_labels_grow():
     assert sweep.transfer.shape == (len(SEEDS), 4)
 
 
+@pytest.mark.slow  # several seconds: run by make test, skipped by make test-unit
 def test_transfer_gain_falls_and_turns_negative_with_dissimilar_targets():
     gain = tl.sweep_similarity([1.0, 0.0], SEEDS, labels_per_class=5).gain.mean(0)
     assert gain[0] > gain[1] and gain[1] < 0
