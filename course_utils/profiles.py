@@ -71,9 +71,21 @@ class Profile:
         return self.sizes[name][2] if name in self.sizes else self.why
 
 
-def _cpu_profile(name: str, *, batch_size: int, description: str, backbone: str | None = None) -> Profile:
-    """A profile sized from the build machine's cost table (``sizes.py``, ``benchmarks/derive_profiles.py``)."""
-    table = sizes.SIZES["fast"]  # binder: fast's sizes (its memory is what differs)
+# Binder kills a kernel above 2 GB. At fast's 224 px, in batches of 16, notebook 05 peaked at 2.01 GB and 04 at
+# 1.85 GB (benchmarks/results/notebook_memory_binder_224px.md, 2026-12-03): binder caps the image side here.
+BINDER_MAX_SIDE = 160
+
+
+def _cpu_profile(name: str, *, batch_size: int, description: str, backbone: str | None = None,
+                 max_side: int | None = None) -> Profile:
+    """A profile sized from the build machine's cost table (``sizes.py``, ``benchmarks/derive_profiles.py``).
+
+    `max_side`: an image side no backbone exceeds in this profile (binder: memory, not time)."""
+    table = dict(sizes.SIZES["fast"])  # binder: fast's sizes, its side capped for memory
+    if max_side is not None:
+        table = {k: (min(px, max_side), cap, why if px <= max_side else
+                     f"{why}; binder: at most {max_side} px, for Binder's 2 GB of memory (05 peaked at 2.01 GB at {px} px)")
+                 for k, (px, cap, why) in table.items()}
     default = backbone or sizes.DEFAULT_BACKBONE["fast"]
     px, cap, _ = table[default]
     return Profile(
@@ -108,9 +120,10 @@ PROFILES: dict[str, Profile] = {
                                      "measured cost table allows"),
     # Binder: fast's sizes in smaller batches, with the 2 MB MobileNet alpha 0.25 (every notebook measured
     # within Binder's 2 GB of memory: README, 'Binder').
-    "binder": _cpu_profile("binder", batch_size=16, backbone="mobilenet_0.25",
-                           description="mybinder.org: fast's sizes in smaller batches, every notebook within "
-                                       "Binder's 2 GB of memory (measured: README, 'Binder')"),
+    "binder": _cpu_profile("binder", batch_size=16, backbone="mobilenet_0.25", max_side=BINDER_MAX_SIDE,
+                           description=f"mybinder.org: fast's sizes at most {BINDER_MAX_SIDE} px, in smaller "
+                                       "batches, every notebook within Binder's 2 GB of memory (measured: README, "
+                                       "'Binder')"),
     "full": Profile(
         name="full",
         image_size=224,
@@ -153,7 +166,8 @@ def markdown() -> str:
                      f"{' (per backbone: below)' if p.sizes else ''} | {evals} | {p.batch_size}, "
                      f"{p.epochs} / {p.fine_tune_epochs}, {p.repeats} |")
     fast = PROFILES["fast"]
-    lines += ["", f"Per backbone in `fast` and `binder` (measured: `benchmarks/results/cost_table.md`, {sizes.SOURCE}):", "",
+    lines += ["", f"Per backbone in `fast` (measured: `benchmarks/results/cost_table.md`, {sizes.SOURCE}); `binder` takes "
+              f"the same, at most {BINDER_MAX_SIDE} px (memory):", "",
               "| backbone | image size | training images per class | why |", "|---|---|---|---|"]
     for name, (px, cap, why) in fast.sizes.items():
         lines.append(f"| `{name}` | {px} px | {n(cap)} | {why} |")

@@ -86,11 +86,16 @@ def test_auto_on_binder_without_the_downloads_is_smoke(not_binder):
     assert resolved.name == "smoke"
 
 
-def test_the_binder_profile_is_fast_in_smaller_batches():
+def test_the_binder_profile_is_fast_in_smaller_batches_and_at_most_its_side():
     fast, binder = profiles.get("fast"), profiles.get("binder")
     assert binder.batch_size < fast.batch_size and binder.weights == "imagenet"
-    same = ("sizes", "val_images", "test_images", "epochs", "fine_tune_epochs", "dataset")
+    same = ("val_images", "test_images", "epochs", "fine_tune_epochs", "dataset")
     assert all(getattr(binder, k) == getattr(fast, k) for k in same)
+    for name, (px, cap, why) in fast.sizes.items():  # fast's sizes, the side capped for Binder's memory
+        b_px, b_cap, b_why = binder.sizes[name]
+        assert (b_px, b_cap) == (min(px, profiles.BINDER_MAX_SIDE), cap)
+        assert b_why == why or (px > profiles.BINDER_MAX_SIDE and "2 GB" in b_why)
+    assert binder.image_size == min(fast.image_size, profiles.BINDER_MAX_SIDE)
     assert binder.backbone == "mobilenet_0.25"  # 2 MB of weights; every notebook measured within 2 GB
 
 
