@@ -104,16 +104,16 @@ lab: $(STAMP)
 # allows, in a second venv: the lower bounds are tested, not hoped. TF 2.16.2 with NumPy 1.26 is also what
 # pip resolves on an Intel Mac (TF's last Intel-Mac wheel). .ci/run calls it after `make test`.
 OLDEST_VENV ?= .venv-oldest
-OLDEST_PINS ?= tensorflow==2.16.2 keras==3.3.3 numpy==1.26.4
+OLDEST_PINS ?= tensorflow==2.16.2 keras==3.4.1 numpy==1.26.4
 OLDEST_STAMP := $(OLDEST_VENV)/.installed
 UNIT_TESTS_ONLY := --ignore=tests/browser --ignore=tests/test_notebooks.py --ignore=tests/test_solutions.py \
 	--ignore=tests/test_real_tier.py --ignore=tests/test_benchmark.py --ignore=tests/test_notebook_memory.py
 
-$(OLDEST_STAMP): requirements.txt pyproject.toml
+$(OLDEST_STAMP): requirements.txt requirements-dev.txt pyproject.toml
 	$(if $(wildcard $(OLDEST_VENV)/bin/python),,$(if $(PYTHON_PROBLEM),$(error $(PYTHON_PROBLEM))))
 	test -x $(OLDEST_VENV)/bin/python || $(PYTHON) -m venv $(OLDEST_VENV)
 	$(OLDEST_VENV)/bin/python -m pip install --quiet --disable-pip-version-check --upgrade pip
-	$(OLDEST_VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r requirements.txt -e . $(OLDEST_PINS)
+	$(OLDEST_VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r requirements.txt -r requirements-dev.txt -e . $(OLDEST_PINS)
 	touch $(OLDEST_STAMP)
 
 test-oldest: $(OLDEST_STAMP)

@@ -72,7 +72,7 @@ class Profile:
 
 
 # Binder kills a kernel above 2 GB. At fast's 224 px, in batches of 16, notebook 05 peaked at 2.01 GB and 04 at
-# 1.85 GB (benchmarks/results/notebook_memory_binder_224px.md, 2026-12-03): binder caps the image side here.
+# 1.85 GB (benchmarks/results/notebook_memory_binder_224px.log, 2026-12-03): binder caps the image side here.
 BINDER_MAX_SIDE = 160
 
 

@@ -83,6 +83,8 @@ def test_nbval_reads_every_sanitizer_pair_of_the_file():
     ("saved /tmp/course-test-outputs-ab12_x/models/03.keras", "saved /var/tmp/course-test-outputs-zz9/models/03.keras"),
     ("split folders: /home/ann/course/data/cache/shapes", "split folders: /work/ci/clone/data/cache/shapes"),
     ("dataset 'shapes' at /work/clone/data/cache/shapes", "dataset 'shapes' at /home/ann/mydata/cache/shapes"),
+    ("split fingerprint: a2a0bbcd95be (seed 0)", "split fingerprint: 7067dd460a69 (seed 0)"),
+    ("split folders: /a/data/cache/splits/shapes-a2a0bbcd95be-32px", "split folders: /b/data/cache/splits/shapes-7067dd460a69-32px"),
 ])
 def test_sanitizers_hide_addresses_times_and_paths(a, b):
     assert a != b and _sanitize(a) == _sanitize(b)
