@@ -287,7 +287,7 @@ def peak_memory_mb() -> float:
     here, not at the top, so that importing this module works everywhere. Used in notebook 07, section 6.
     """
     try:
-        import resource
+        import resource  # guarded: Unix only; Windows takes psutil below (tests/test_portability.py)
     except ImportError:  # Windows
         try:
             import psutil

@@ -160,6 +160,8 @@ class _ScoresBeforeActivation(keras.layers.Layer):
 def _class_scores(head, x):
     """The head applied to `x` in inference mode, stopped before its last activation."""
     layers = list(head.layers) if isinstance(head, keras.Sequential) else [head]
+    # By position, deliberately: a head's classifier is its last layer whatever its name (03's "predictions",
+    # a learner's "dense_3"); it is checked to be a Dense layer below. Base layers are chosen by name.
     for layer in layers[:-1]:
         x = layer(x, training=False)
     last = layers[-1]

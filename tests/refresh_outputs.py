@@ -75,7 +75,9 @@ def refresh(path: Path, timeout: int = 1800) -> list[str]:
             cell.outputs, cell.execution_count = outputs, ran.execution_count
             if KEEP_TAG not in tags:
                 cell.metadata["tags"] = [*tags, KEEP_TAG]
+            cell.metadata[KEEP_TAG] = True  # nbstripout reads the metadata key, and the tag
         elif KEEP_TAG in tags:  # unmarked: back to a plain cell, committed without outputs
+            cell.metadata.pop(KEEP_TAG, None)
             cell.metadata["tags"] = [t for t in tags if t != KEEP_TAG]
             if not cell.metadata["tags"]:
                 del cell.metadata["tags"]

@@ -41,7 +41,8 @@ def test_every_marked_cell_is_committed_with_its_output_count_and_tag(path):
         # nbval silently compares nothing when the count is missing, and fails 'Unrun reference
         # cell has outputs' when only the count is: both come from one refresh.
         assert cell["execution_count"] is not None and cell["outputs"], f"{where}: run make refresh-outputs"
-        assert KEEP_TAG in tags, f"{where}: without the {KEEP_TAG} tag nbstripout would drop the expected output"
+        assert KEEP_TAG in tags and cell["metadata"].get(KEEP_TAG) is True, (
+            f"{where}: without the {KEEP_TAG} tag and metadata key nbstripout would drop the expected output")
         kinds = {o["output_type"] for o in cell["outputs"]}
         assert "error" not in kinds, f"{where}: the expected output is an error"
         data = {k for o in cell["outputs"] for k in o.get("data", {})}
