@@ -232,8 +232,11 @@ def fine_tuned(ctx: Context, start: Trained, *, l2_sp: float | None = None, part
     finally:  # the penalties live on variables shared with the context's base
         models.remove_regularizers(model)
     seconds = time.perf_counter() - begin
+    # The test images through the same layers, from their cached block inputs: the layers below
+    # cache_at are frozen, so this is the whole chain's prediction without running them again.
+    x_te, _ = ctx.features(run.data.test, "test", run.backbone.cache_at)
+    proba = keras.Model(inputs, head(top(inputs, training=False))).predict(x_te, verbose=0)
     base.trainable = False
     chain = models.Chain.build(run.backbone.name, base, head, name="fine_tuned")
-    proba = chain.model.predict(ctx.pipeline(run.data.test), verbose=0)
     key = "fine_tune_l2sp" if l2_sp else "fine_tune"
     return Trained(key, chain, start.seconds + seconds, proba, weights=chain.model.get_weights())

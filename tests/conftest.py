@@ -4,7 +4,8 @@ The environment is set before any notebook kernel starts, so nbval's kernels (wh
 it) run the notebooks in smoke exactly as papermill does with PROFILE=smoke.
 
 Markers (registered in pyproject.toml): ``notebook`` (executes a notebook or a solution),
-``real`` (the real tier), ``slow`` (a unit test over ~5 s), ``browser`` (JupyterLab in
+``real`` (the real tier), ``slow`` (a unit test over ~5 s, or the repeats of a parametrized test
+over the heavier backbones: ``each_backbone``), ``browser`` (JupyterLab in
 Chromium). nbval's cells get ``notebook`` here, tests/test_real_tier.py gets ``real``;
 the others carry theirs in their files. ``make test-unit`` deselects all four.
 """
@@ -35,6 +36,14 @@ AS_COLLECTED = {p: p.read_bytes() for p in NOTEBOOKS}
 
 # Marks for files whose owners keep them free of test plumbing (by file name).
 MODULE_MARKERS = {"test_real_tier.py": ("real",)}
+
+
+def each_backbone(names):
+    """Registry backbones as parameters: the lightest (smoke's default) in ``make test-unit``, the others
+    marked ``slow`` (the same code path on bigger models, ~1-5 s each: ``make test`` runs them)."""
+    from course_utils import profiles
+    light = profiles.PROFILES["smoke"].backbone
+    return [name if name == light else pytest.param(name, marks=pytest.mark.slow) for name in names]
 
 
 def pytest_configure(config):

@@ -9,11 +9,11 @@ import tokenize
 import numpy as np
 import pytest
 
-from conftest import NOTEBOOKS
+from conftest import NOTEBOOKS, each_backbone
 from course_utils import backbones, features, models, profiles, runs
 
 
-@pytest.mark.parametrize("name", list(backbones.REGISTRY))
+@pytest.mark.parametrize("name", each_backbone(backbones.REGISTRY))
 def test_with_an_empty_backbone_the_features_use_the_preprocessing_of_the_base_built(name, tmp_path, monkeypatch):
     monkeypatch.setenv("COURSE_DATA_DIR", str(tmp_path / "data"))
     monkeypatch.setenv("COURSE_OUTPUT_DIR", str(tmp_path / "out"))
@@ -33,7 +33,7 @@ def test_with_an_empty_backbone_the_features_use_the_preprocessing_of_the_base_b
 
 
 @pytest.mark.parametrize("profile", [p for p in profiles.PROFILES if p != "smoke"])
-@pytest.mark.parametrize("name", list(backbones.REGISTRY))
+@pytest.mark.parametrize("name", each_backbone(backbones.REGISTRY))
 def test_every_profile_builds_each_backbone_with_an_empty_backbone_and_pairs_its_own_preprocessing(
         profile, name, tmp_path, monkeypatch):
     """fast, binder and full (random weights, the shapes: offline) with each registry backbone as the default."""
