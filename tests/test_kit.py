@@ -23,7 +23,7 @@ from course_utils import backbones, data, kit, profiles
 
 NO_NETWORK = textwrap.dedent('''
     """Installed by tests/test_kit.py: no connection leaves this machine; what tried is logged."""
-    import atexit, ipaddress, os, socket, sys
+    import ipaddress, os, socket, sys
 
     _LOG = os.environ["KIT_TEST_LOG"]
 
@@ -60,11 +60,23 @@ NO_NETWORK = textwrap.dedent('''
 
     socket.socket.connect, socket.socket.connect_ex, socket.getaddrinfo = connect, connect_ex, getaddrinfo
 
-    @atexit.register
-    def _where_course_utils_came_from():
-        module = sys.modules.get("course_utils")
-        if module is not None:
-            _log(f"course_utils from {os.path.dirname(module.__file__)}")
+    class _WhereCourseUtilsComesFrom:
+        """Logs where `import course_utils` resolves, as it is imported (an atexit hook would not run
+        when papermill has to kill the kernel at shutdown, as it did on a slow machine)."""
+
+        def find_spec(self, name, path=None, target=None):
+            if name != "course_utils":
+                return None
+            for finder in sys.meta_path:  # the finders that really resolve it (an editable install's included)
+                if finder is self or not hasattr(finder, "find_spec"):
+                    continue
+                spec = finder.find_spec(name, path, target)
+                if spec is not None:
+                    _log(f"course_utils from {os.path.dirname(spec.origin)}")
+                    return spec
+            return None
+
+    sys.meta_path.insert(0, _WhereCourseUtilsComesFrom())
 ''')
 
 
