@@ -1,7 +1,8 @@
 # The two commands of the README:
 #   make course   executes the whole course headless into outputs/
 #   make test     runs every test: ruff, unit tests, every notebook and solution executed once
-#                 (nbval compares the marked outputs), the real tier when its assets are there
+#                 (nbval compares the marked outputs), the real tier when its assets are there, in two
+#                 background pytest processes beside the rest (tests/run_tests.py; SERIAL=1: one pytest)
 # and, for maintainers (CONTRIBUTING.md):
 #   make test-unit        the unit tests alone, without the slow ones (no notebook, no real tier)
 #   make refresh-outputs  rewrite the expected outputs of the cells marked # NBVAL_CHECK_OUTPUT
@@ -28,7 +29,7 @@ NOTEBOOKS ?=
 
 help:
 	@echo "make course   run every notebook headless into outputs/ (PROFILE=auto|smoke|fast|binder|full, BACKBONE=vgg16|...; empty: the profile's)"
-	@echo "make test     ruff, unit tests, every notebook (nbval) and solution (papermill) once, real tier if its assets are there"
+	@echo "make test     ruff, unit tests, every notebook (nbval) and solution (papermill) once, real tier if its assets are there (beside the rest; SERIAL=1: one process)"
 	@echo "make test-unit  the unit tests alone, without those marked slow (make test runs them)"
 	@echo "make refresh-outputs  rewrite the expected outputs of # NBVAL_CHECK_OUTPUT cells (NOTEBOOKS=... to limit)"
 	@echo "make test-browser  every notebook in JupyterLab in headless Chromium (installs Playwright; Chromium via apt-get as root)"
@@ -64,8 +65,10 @@ $(DEV_STAMP): $(STAMP) requirements-dev.txt
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 	touch $(DEV_STAMP)
 
+# The suite keeps about one of two cores busy; the real tier's two halves run beside it (tests/run_tests.py).
+SERIAL ?=
 test: $(DEV_STAMP)
-	$(PY) -m pytest
+	$(PY) tests/run_tests.py $(if $(SERIAL),--serial,)
 
 test-unit: $(DEV_STAMP)
 	$(PY) -m pytest tests -m "not notebook and not real and not browser and not slow"

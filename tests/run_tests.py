@@ -1,0 +1,106 @@
+"""``make test``: the whole pytest suite, with the real tier's notebooks running beside the rest.
+
+One ``pytest`` runs everything in one process (``python -m pytest``: the same tests, the same checks).
+This script runs the same tests in three processes instead, because on the 2-core build machine the
+rest of the suite (ruff, unit tests, the smoke tier through nbval and papermill) keeps about one core
+busy (measured 2026-12-04: 656 s of CPU in 666 s), while the real tier is two long, independent runs of
+notebooks that leave the other core mostly idle when run after it:
+
+* the foreground: ``pytest -m "not real and not browser"``, its report streamed as it runs;
+* in the background, the real tier (``tests/test_real_tier.py``) in two halves of about equal time
+  (CI, 2026-12-04, alone: 03-05 442 s; 06, 07 and 08 415 s), each its own pytest, its report printed
+  after the foreground's.
+
+Each process has its own temporary and outputs folders (conftest.py, ``--basetemp``), the real tier
+its own data folder per test, so nothing is shared but the read-only assets. The real-tier reports of the
+two halves (``COURSE_REAL_TIER_REPORT``) are merged into the file that variable names, 03-05 first.
+The exit status is non-zero when any of the three fails. ``--serial``: one pytest process, as
+``python -m pytest``. Any other argument is passed to every pytest.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+REAL_TIER = "tests/test_real_tier.py"
+# The real tier's tests in two halves of about equal time: label -> pytest -k expression.
+HALVES = {"real tier 03-05": "03_to_05", "real tier 06-08": "not 03_to_05"}
+
+
+def _pytest(*args: str) -> list[str]:
+    return [sys.executable, "-m", "pytest", *args]
+
+
+def merge_reports(parts: list[Path], target: Path) -> int:
+    """The real tier's report entries of every half, in order, into `target`; how many entries."""
+    entries = []
+    for part in parts:
+        if part.exists() and part.stat().st_size:
+            entries += json.loads(part.read_text())
+    if entries:
+        tmp = target.with_name(target.name + ".tmp")
+        tmp.write_text(json.dumps(entries, indent=2) + "\n")
+        os.replace(tmp, target)
+    return len(entries)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--serial", action="store_true", help="one pytest process (python -m pytest)")
+    args, extra = parser.parse_known_args(argv)
+    if args.serial:
+        return subprocess.call(_pytest(*extra), cwd=ROOT)
+
+    work = Path(tempfile.mkdtemp(prefix="course-real-tier-"))
+    report = os.environ.get("COURSE_REAL_TIER_REPORT")
+    background, rest = [], None
+    start = time.perf_counter()
+    try:
+        for n, (label, expression) in enumerate(HALVES.items()):
+            env = dict(os.environ)
+            if report:
+                env["COURSE_REAL_TIER_REPORT"] = str(work / f"report-{n}.json")
+            log_path = work / f"log-{n}.txt"
+            with open(log_path, "w") as log:
+                proc = subprocess.Popen(
+                    _pytest(REAL_TIER, "-m", "real", "-k", expression, "-p", "no:cacheprovider",
+                            f"--basetemp={work / f'tmp-{n}'}", *extra),
+                    cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+            background.append((label, proc, log_path))
+        print(f"run_tests: {', '.join(label for label, _, _ in background)} started in the background "
+              "(their reports follow this one)", flush=True)
+        rest = subprocess.Popen(_pytest("-m", "not real and not browser", *extra), cwd=ROOT)
+        running = {"the rest": rest, **{label: proc for label, proc, _ in background}}
+        codes, times = {}, {}
+        while len(codes) < len(running):  # each one's own time, whichever ends first
+            for label, proc in running.items():
+                if label not in codes and proc.poll() is not None:
+                    codes[label], times[label] = proc.returncode, time.perf_counter() - start
+            time.sleep(0.5)
+        for label, _, log_path in background:
+            print(f"\n{'=' * 30} {label} (ran beside the rest) {'=' * 30}", flush=True)
+            sys.stdout.write(log_path.read_text(errors="replace"))
+        if report:
+            merged = merge_reports([work / f"report-{n}.json" for n in range(len(HALVES))], Path(report))
+            print(f"run_tests: {merged} real-tier report entries in {report}")
+    finally:
+        for proc in [rest, *(proc for _, proc, _ in background)]:
+            if proc is not None and proc.poll() is None:
+                proc.kill()
+        shutil.rmtree(work, ignore_errors=True)
+    print("run_tests: " + "; ".join(f"{label} {'passed' if code == 0 else f'FAILED (exit {code})'} in {times[label]:.0f} s"
+                                    for label, code in codes.items()), flush=True)
+    return 0 if all(code == 0 for code in codes.values()) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
