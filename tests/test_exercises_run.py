@@ -68,8 +68,44 @@ def test_the_deleted_name_check_sees_a_deleted_variable():
     assert {"best", "y_test", "rep", "my_ece"} <= _names_in_code_spans(text)
 
 
+def _bound(cell) -> set[str]:
+    """Names a code cell binds or deletes at any depth (assignments, imports, defs, del)."""
+    try:
+        tree = ast.parse("".join(cell["source"]))
+    except SyntaxError:  # a %magic line: not Python
+        return set()
+    names = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and isinstance(n.ctx, (ast.Store, ast.Del))}
+    names |= {n.name for n in ast.walk(tree) if isinstance(n, (ast.FunctionDef, ast.ClassDef))}
+    names |= {(a.asname or a.name).split(".")[0] for n in ast.walk(tree) if isinstance(n, (ast.Import, ast.ImportFrom))
+              for a in n.names}
+    return names
+
+
+def _prefix_for(cells: list, names: set[str], exercise_index: int) -> int:
+    """The index of the last cell that binds one of `names` before the exercise cell. No cell after it may
+    bind or delete them again (checked), so their values there are those the learner has at the end."""
+    binding = [i for i, c in enumerate(cells[:exercise_index]) if c["cell_type"] == "code" and _bound(c) & names]
+    assert binding, f"no cell binds {sorted(names)}"
+    later = {i: sorted(_bound(c) & names) for i, c in enumerate(cells) if i > binding[-1] and i != exercise_index
+             and c["cell_type"] == "code" and _bound(c) & names}
+    assert not later, f"cells after {binding[-1]} bind or delete the exercise's names again: {later}"
+    return binding[-1]
+
+
+def test_the_prefix_check_sees_a_later_rebinding():
+    code = [{"cell_type": "code", "source": s} for s in ("y = 1", "z = y", "y = 2", "ex()", "del y")]
+    assert _prefix_for(code[:4], {"y"}, 3) == 2  # the last binding before the exercise
+    with pytest.raises(AssertionError, match="bind or delete"):
+        _prefix_for(code, {"y"}, 3)  # a cell after the exercise deletes y: the prefix would not be the end state
+    assert _bound({"source": "for k in range(3):\n    del q\nimport numpy as np"}) == {"k", "q", "np"}
+
+
 @pytest.mark.slow  # several seconds: run by make test, skipped by make test-unit
 def test_05_exercise_1_done_as_its_solution_runs_in_smoke_and_matches_rep_ece(tmp_path):
+    """The exercise's call, on the names 05 leaves for it, with the solution's function: equal to `rep.ece`.
+
+    Runs 05 in smoke only up to the last cell that binds those names (no later cell binds or deletes them:
+    checked), then the exercise cell: the whole notebook runs once, in the smoke tier (nbval)."""
     nb_path = next(p for p in NOTEBOOKS if p.name.startswith("05"))
     solution = ROOT / "solutions" / nb_path.name.replace(".ipynb", "_solutions.ipynb")
     answer = next("".join(c["source"]) for c in _cells(solution)
@@ -78,9 +114,13 @@ def test_05_exercise_1_done_as_its_solution_runs_in_smoke_and_matches_rep_ece(tm
     assert asked, "05's exercise 1 no longer says `compare my_ece(...) with ...`: update this test"
     call, reference = asked.groups()
     nb = json.loads(nb_path.read_text())
-    cell = next(c for c in nb["cells"] if c["cell_type"] == "code" and "checks.ECE.check(my_ece)" in "".join(c["source"]))
+    at = next(i for i, c in enumerate(nb["cells"])
+              if c["cell_type"] == "code" and "checks.ECE.check(my_ece)" in "".join(c["source"]))
+    needed = _names_in_code_spans(f"`{call}` `{reference}`") - {"my_ece"}
+    cell = nb["cells"][at]
     cell["source"] = (f"from course_utils import checks\n\n{answer}\n\nours, reference = {' '.join(call.split())}, {reference}\n"
                       "print(f'EXERCISE-1 {ours!r} {reference!r}')\n")
+    nb["cells"] = nb["cells"][:_prefix_for(nb["cells"], needed, at) + 1] + [cell]
     done = tmp_path / "05_done.ipynb"
     done.write_text(json.dumps(nb))
     out = tmp_path / "05_out.ipynb"
