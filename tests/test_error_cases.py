@@ -180,6 +180,7 @@ def test_predict_refuses_another_exports_class_names_of_the_same_length(tmp_path
     assert "written for another model file" in capsys.readouterr().err
 
 
+@pytest.mark.slow  # starts a notebook kernel (~4 s on 2 cores)
 def test_run_course_resolves_a_relative_data_folder_against_the_callers_directory(tmp_path, monkeypatch, capsys):
     src = tmp_path / "notebooks"
     src.mkdir()

@@ -22,6 +22,7 @@ def digest(folder):
     return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in folder.glob("*.ipynb")}
 
 
+@pytest.mark.slow  # starts two notebook kernels (~5 s on 2 cores)
 def test_runs_every_notebook_in_order_into_outputs(tmp_path, capsys):
     src = tmp_path / "notebooks"
     src.mkdir()
