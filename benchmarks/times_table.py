@@ -24,6 +24,10 @@ PAGE = ROOT / "docs" / "times.md"
 PROFILES = ("smoke", "fast", "binder", "full")
 
 
+def _name(path: Path) -> str:
+    return path.relative_to(ROOT).as_posix() if path.is_relative_to(ROOT) else str(path)
+
+
 def runs() -> dict[str, dict]:
     """The latest complete run per profile (every notebook of notebooks/ timed, none failed)."""
     notebooks = sorted(p.name for p in (ROOT / "notebooks").glob("*.ipynb"))
@@ -32,9 +36,30 @@ def runs() -> dict[str, dict]:
         run = json.loads(path.read_text())
         timed = {n["notebook"] for n in run.get("notebooks", []) if n.get("seconds") and not n.get("error")}
         if run.get("profile") in PROFILES and timed >= set(notebooks):
-            run["file"] = path.relative_to(ROOT).as_posix()
+            run["file"] = _name(path)
             if run["profile"] not in best or run["date"] > best[run["profile"]]["date"]:
                 best[run["profile"]] = run
+    return best
+
+
+def backbone_runs() -> dict[tuple[str, str], dict]:
+    """The latest run per (profile, backbone) that gave its notebooks another BACKBONE than the profile's
+    (``--param BACKBONE=vgg16``): the notebooks that take one, timed with it. Failed notebooks are left out."""
+    sys.path.insert(0, str(ROOT))
+    from course_utils import profiles  # no TensorFlow: the profiles' default backbones
+
+    best: dict[tuple[str, str], dict] = {}
+    for path in sorted(RESULTS.glob("*.json")):
+        run = json.loads(path.read_text())
+        named = {n["parameters"]["BACKBONE"] for n in run.get("notebooks", []) if n.get("parameters", {}).get("BACKBONE")}
+        if run.get("profile") not in PROFILES or len(named) != 1 or named == {profiles.get(run["profile"]).backbone}:
+            continue  # no BACKBONE given, several, or the profile's own (an older run when it was not the default)
+        key = (run["profile"], named.pop())
+        run["file"] = _name(path)
+        run["notebooks"] = [n for n in run["notebooks"] if n.get("seconds") and not n.get("error")
+                            and n.get("parameters", {}).get("BACKBONE")]
+        if run["notebooks"] and (key not in best or run["date"] > best[key]["date"]):
+            best[key] = run
     return best
 
 
@@ -65,7 +90,26 @@ def page() -> str:
         run = measured[p]
         lines.append(f"- `{p}`: {run['date']} on {run['machine']} (`{run['file']}`). Command: `{run['command']}`."
                      + (f" Note: {run['note']}" if run.get("note") else ""))
-    return "\n".join(lines) + "\n"
+    others = backbone_runs()
+    if others:
+        lines += ["", "## With another backbone", "",
+                  "The notebooks that take a `BACKBONE` parameter, timed with the backbone named (for example",
+                  "`make course PROFILE=fast BACKBONE=vgg16`) beside the profile's own column above; peak memory of the",
+                  "kernel in parentheses. The other notebooks do not depend on the backbone (07 compares several",
+                  "backbones whatever this parameter is).", ""]
+    for (p, backbone), run in sorted(others.items()):
+        lines += [f"| notebook | `{p}` (its default) | `{p}`, BACKBONE={backbone} |", "|---|---:|---:|"]
+        own = {n["notebook"]: n for n in measured[p]["notebooks"]} if p in measured else {}
+        for n in run["notebooks"]:
+            mine = own.get(n["notebook"])
+            lines.append(f"| `{n['notebook']}` | {_time(mine['seconds']) if mine else '—'} | {_time(n['seconds'])} "
+                         f"({n['peak_rss_gb']:.2f} GB) |")
+        total = sum(n["seconds"] for n in run["notebooks"])
+        same = [own[n["notebook"]]["seconds"] for n in run["notebooks"] if n["notebook"] in own]
+        lines += [f"| these notebooks | {_time(sum(same)) if len(same) == len(run['notebooks']) else '—'} "
+                  f"| {_time(total)} |", "",
+                  f"Run: {run['date']} on {run['machine']} (`{run['file']}`). Command: `{run['command']}`.", ""]
+    return "\n".join(lines).rstrip("\n") + "\n"
 
 
 def main(argv: list[str] | None = None) -> int:
