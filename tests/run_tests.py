@@ -66,7 +66,8 @@ def main(argv: list[str] | None = None) -> int:
     start = time.perf_counter()
     try:
         for n, (label, expression) in enumerate(HALVES.items()):
-            env = dict(os.environ)
+            env = {**os.environ, "COURSE_REAL_TIER_BESIDE": "03-05 and 06-08 ran as two processes beside the rest of "
+                   "`make test` on the same cores: tests/run_tests.py"}
             if report:
                 env["COURSE_REAL_TIER_REPORT"] = str(work / f"report-{n}.json")
             log_path = work / f"log-{n}.txt"

@@ -30,3 +30,11 @@ def test_every_recorded_headline_claim_was_decided_finely():
                 assert claim["verdict"] == "holds", claim
                 if test_real_tier.on_test_split(claim["claim"]):
                     assert claim["resolution"] <= test_real_tier.MAX_RESOLUTION, claim
+
+
+def test_the_times_line_says_when_the_tier_ran_beside_the_rest_of_the_suite():
+    data = json.loads(real_tier_report.RECORD.read_text())
+    alone = real_tier_report.markdown(data)
+    runs = [{**run, "beside": "ran beside the rest"} for run in data["runs"]]
+    shared = real_tier_report.markdown({**data, "runs": runs})
+    assert "(ran beside the rest)" in shared and "(ran beside the rest)" not in alone
