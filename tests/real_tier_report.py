@@ -84,7 +84,7 @@ def markdown(report: dict) -> str:
         lines.append("")
     seconds = {nb: s for run in runs for nb, s in run["seconds"].items()}
     beside = sorted({run["beside"] for run in runs if run.get("beside")})
-    lines += [f"Time per notebook in that run, each in a fresh kernel on the shared assets"
+    lines += ["Time per notebook in that run, each in a fresh kernel on the shared assets"
               + (f" ({'; '.join(beside)})" if beside else "") + ": "
               + ", ".join(f"{nb.split('_')[0]} {s:.0f} s" for nb, s in sorted(seconds.items()))
               + f"; {sum(seconds.values()) / 60:.1f} min for notebooks {min(seconds)[:2]}–{max(seconds)[:2]}.", "", END]
