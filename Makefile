@@ -105,7 +105,7 @@ lab: $(STAMP)
 
 # The unit tests (no notebooks) once more against the oldest TensorFlow/Keras/NumPy that requirements.txt
 # allows, in a second venv: the lower bounds are tested, not hoped. TF 2.16.2 with NumPy 1.26 is also what
-# pip resolves on an Intel Mac (TF's last Intel-Mac wheel). .ci/run calls it after `make test`.
+# pip resolves on an Intel Mac (TF's last Intel-Mac wheel). .ci/run runs it beside `make test` (own temporary folder).
 OLDEST_VENV ?= .venv-oldest
 OLDEST_PINS ?= tensorflow==2.16.2 keras==3.4.1 numpy==1.26.4
 OLDEST_STAMP := $(OLDEST_VENV)/.installed
@@ -121,7 +121,7 @@ $(OLDEST_STAMP): requirements.txt requirements-dev.txt pyproject.toml
 
 test-oldest: $(OLDEST_STAMP)
 	$(OLDEST_VENV)/bin/python -c 'import tensorflow as tf, keras, numpy; print("oldest pair: TensorFlow", tf.__version__, "Keras", keras.__version__, "NumPy", numpy.__version__)'
-	$(OLDEST_VENV)/bin/python -m pytest tests $(UNIT_TESTS_ONLY) -p no:cacheprovider -q
+	$(OLDEST_VENV)/bin/python -m pytest tests $(UNIT_TESTS_ONLY) -p no:cacheprovider -q --basetemp=$(OLDEST_VENV)/pytest-tmp
 
 clean-outputs:
 	rm -rf outputs/

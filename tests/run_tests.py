@@ -86,7 +86,7 @@ def main(argv: list[str] | None = None) -> int:
             for label, proc in running.items():
                 if label not in codes and proc.poll() is not None:
                     codes[label], times[label] = proc.returncode, time.perf_counter() - start
-            time.sleep(0.5)
+            time.sleep(0.1)
         for label, _, log_path in background:
             print(f"\n{'=' * 30} {label} (ran beside the rest) {'=' * 30}", flush=True)
             sys.stdout.write(log_path.read_text(errors="replace"))
