@@ -133,7 +133,7 @@ def extract(base, backbone: str, split: data.Split, image_size: int, *, dataset_
     feats = model.predict(ds, verbose=0, callbacks=[bar])
     seconds = time.perf_counter() - start
     labels = np.asarray(split.labels, dtype=np.int32)
-    tmp = path.with_name(path.name + ".tmp.npz")
+    tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp.npz")  # per process: two runs may fill one cache
     np.savez(tmp, features=feats, labels=labels)
     os.replace(tmp, path)
     return feats, labels, CacheInfo(False, path, seconds, len(split) / seconds if seconds else None)

@@ -11,8 +11,11 @@ notebooks that leave the other core mostly idle when run after it:
   (CI, 2026-12-04, alone: 03-05 442 s; 06, 07 and 08 415 s), each its own pytest, its report printed
   after the foreground's.
 
-Each process has its own temporary and outputs folders (conftest.py, ``--basetemp``), the real tier
-its own data folder per test, so nothing is shared but the read-only assets. The real-tier reports of the
+Each process has its own temporary and outputs folders (conftest.py, ``--basetemp``). With
+``COURSE_REAL_ASSETS`` (CI) each real-tier test has its own data folder too; after ``make fetch`` they share
+the course's data folder, whose files are written under per-process temporary names and renamed.
+``-k`` and ``-m`` are refused (they would replace the split): use ``--serial`` to choose tests.
+Ctrl-C or SIGTERM stops the three and still prints the halves' logs. The real-tier reports of the
 two halves (``COURSE_REAL_TIER_REPORT``) are merged into the file that variable names, 03-05 first.
 The exit status is non-zero when any of the three fails. ``--serial``: one pytest process, as
 ``python -m pytest``. Any other argument is passed to every pytest.
@@ -24,6 +27,7 @@ import argparse
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -53,12 +57,43 @@ def merge_reports(parts: list[Path], target: Path) -> int:
     return len(entries)
 
 
+def _interrupt(signum, frame):
+    raise KeyboardInterrupt
+
+
+def _show(background: list) -> None:
+    """Each background half's log, after a header (UTF-8 bytes: a Windows console's code page may lack some)."""
+    for label, _, log_path in background:
+        print(f"\n{'=' * 30} {label} (ran beside the rest) {'=' * 30}", flush=True)
+        sys.stdout.buffer.write(log_path.read_bytes())
+        sys.stdout.flush()
+
+
+def _stop(procs: list, grace: float = 10.0) -> None:
+    """Terminate what still runs, wait up to `grace` seconds for its report, then kill it."""
+    alive = [p for p in procs if p is not None and p.poll() is None]
+    for proc in alive:
+        proc.terminate()
+    deadline = time.perf_counter() + grace
+    for proc in alive:
+        try:
+            proc.wait(timeout=max(0.0, deadline - time.perf_counter()))
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--serial", action="store_true", help="one pytest process (python -m pytest)")
     args, extra = parser.parse_known_args(argv)
     if args.serial:
         return subprocess.call(_pytest(*extra), cwd=ROOT)
+    chosen = [a for a in extra if a[:2] in ("-k", "-m")]
+    if chosen:  # pytest keeps the last -k/-m: it would replace the split between the three processes
+        parser.error(f"{' '.join(chosen)}: choose tests with --serial (one pytest), or run pytest itself")
+    # A CI timeout or a killed make sends SIGTERM: end as on Ctrl-C (children stopped, their logs shown).
+    signal.signal(signal.SIGTERM, _interrupt)
 
     work = Path(tempfile.mkdtemp(prefix="course-real-tier-"))
     report = os.environ.get("COURSE_REAL_TIER_REPORT")
@@ -87,16 +122,17 @@ def main(argv: list[str] | None = None) -> int:
                 if label not in codes and proc.poll() is not None:
                     codes[label], times[label] = proc.returncode, time.perf_counter() - start
             time.sleep(0.1)
-        for label, _, log_path in background:
-            print(f"\n{'=' * 30} {label} (ran beside the rest) {'=' * 30}", flush=True)
-            sys.stdout.write(log_path.read_text(errors="replace"))
+        _show(background)
         if report:
             merged = merge_reports([work / f"report-{n}.json" for n in range(len(HALVES))], Path(report))
             print(f"run_tests: {merged} real-tier report entries in {report}")
+    except KeyboardInterrupt:  # Ctrl-C or SIGTERM: stop the children, then show what the halves logged
+        _stop([rest, *(proc for _, proc, _ in background)])
+        _show(background)
+        print("run_tests: interrupted", flush=True)
+        return 130
     finally:
-        for proc in [rest, *(proc for _, proc, _ in background)]:
-            if proc is not None and proc.poll() is None:
-                proc.kill()
+        _stop([rest, *(proc for _, proc, _ in background)], grace=0)
         shutil.rmtree(work, ignore_errors=True)
     print("run_tests: " + "; ".join(f"{label} {'passed' if code == 0 else f'FAILED (exit {code})'} in {times[label]:.0f} s"
                                     for label, code in codes.items()), flush=True)

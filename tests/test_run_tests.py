@@ -47,7 +47,8 @@ def test_a_failure_in_any_part_fails_the_run_and_is_named(fake_pytest, monkeypat
     monkeypatch.setenv(f"FAKE_EXIT_{failing}", "1")
     assert run_tests.main([]) == 1
     out = capfd.readouterr().out
-    assert "FAILED (exit 1)" in out
+    label = {"rest": "the rest", "03_to_05": "real tier 03-05", "not_03_to_05": "real tier 06-08"}[failing]
+    assert f"{label} FAILED (exit 1)" in out and out.count("FAILED") == 1, out
     assert out.count("FAKE-PYTEST") == 3, "every part still runs and its report is shown"
 
 
@@ -61,3 +62,40 @@ def test_without_a_report_file_nothing_is_written(fake_pytest, monkeypatch):
     monkeypatch.delenv("COURSE_REAL_TIER_REPORT")
     assert run_tests.main([]) == 0
     assert not fake_pytest.exists()
+
+
+def test_a_k_or_m_option_is_refused_as_it_would_replace_the_split(fake_pytest, capsys):
+    with pytest.raises(SystemExit):
+        run_tests.main(["-k", "notebook_06"])
+    assert "--serial" in capsys.readouterr().err
+
+
+@pytest.mark.slow  # four pytest collections (~6 s)
+def test_the_halves_select_the_real_tier_exactly_once_and_the_rest_none_of_it():
+    """The real split, collected (nothing runs): each real-tier test in exactly one half, none in the rest."""
+    import subprocess
+
+    def collected(*args):
+        done = subprocess.run(run_tests._pytest(*args, "--collect-only", "-q", "-p", "no:cacheprovider"),
+                              cwd=run_tests.ROOT, capture_output=True, text=True, check=False)
+        return {line.split("::")[1] for line in done.stdout.splitlines() if line.startswith(run_tests.REAL_TIER + "::")}
+
+    halves = [collected(run_tests.REAL_TIER, "-m", "real", "-k", k) for k in run_tests.HALVES.values()]
+    everything = collected(run_tests.REAL_TIER)
+    assert len(everything) >= 4 and all(halves), halves
+    assert not halves[0] & halves[1] and halves[0] | halves[1] == everything
+    assert not collected(run_tests.REAL_TIER, "-m", "not real and not browser"), "the rest runs no real-tier test"
+
+
+def test_stopping_terminates_what_still_runs_and_kills_what_ignores_it():
+    import subprocess
+    import time
+
+    polite = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    stubborn = subprocess.Popen([sys.executable, "-c",
+                                 "import signal, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); print('ready', flush=True); time.sleep(60)"],
+                                stdout=subprocess.PIPE, text=True)
+    stubborn.stdout.readline()  # its handler is set
+    start = time.perf_counter()
+    run_tests._stop([polite, stubborn, None], grace=1.0)
+    assert polite.poll() is not None and stubborn.poll() is not None and time.perf_counter() - start < 10
