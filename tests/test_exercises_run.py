@@ -25,24 +25,41 @@ def _exercise_text(path):
     return "".join(markdown[-1]["source"]).split("## Exercises")[-1]
 
 
+def _tree(cell) -> ast.Module:
+    """A code cell's Python: a timing magic's code kept (`%time rep = ...` binds rep), other line magics as
+    `pass`, cell-magic and shell lines dropped. A SyntaxError left after that is raised: a check that skipped the cell would be blind to it."""
+    lines, continued = [], False
+    for line in "".join(cell["source"]).splitlines():
+        stripped = line.lstrip()
+        if continued or stripped.startswith(("%%", "!")) or stripped.startswith("%") and stripped.endswith("\\"):
+            continued = stripped.endswith("\\")  # a magic continued over lines (`%tensorboard \` ...): not Python
+            continue
+        if stripped.startswith("%"):  # IPython runs it as a call: `pass` in Python, the timed code for %time
+            magic, _, code = stripped.partition(" ")
+            line = line[:len(line) - len(stripped)] + (code if magic in ("%time", "%timeit", "%prun") and code else "pass")
+        lines.append(line)
+    return ast.parse("\n".join(lines))
+
+
+def _stores(node) -> set[str]:
+    """Names a statement (or a whole cell) binds: assignments, loop targets, defs, imports."""
+    names = {n.id for n in ast.walk(node) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+    names |= {n.name for n in ast.walk(node) if isinstance(n, (ast.FunctionDef, ast.ClassDef))}
+    return names | {(a.asname or a.name).split(".")[0] for n in ast.walk(node)
+                    if isinstance(n, (ast.Import, ast.ImportFrom)) for a in n.names}
+
+
 def _deleted_at_the_end(path) -> set[str]:
     """Names a `del` removed and no later statement bound again (top-level statements, in order)."""
     deleted: set[str] = set()
     for cell in _cells(path):
         if cell["cell_type"] != "code":
             continue
-        try:
-            tree = ast.parse("".join(cell["source"]))
-        except SyntaxError:  # a %magic line: not Python
-            continue
-        for stmt in tree.body:
+        for stmt in _tree(cell).body:
             if isinstance(stmt, ast.Delete):
-                deleted |= {t.id for t in stmt.targets if isinstance(t, ast.Name)}
-                deleted |= {e.id for t in stmt.targets if isinstance(t, ast.Tuple) for e in t.elts
-                            if isinstance(e, ast.Name)}
+                deleted |= {n.id for n in ast.walk(stmt) if isinstance(n, ast.Name)}
             else:
-                deleted -= {n.id for n in ast.walk(stmt) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
-                deleted -= {n.name for n in ast.walk(stmt) if isinstance(n, (ast.FunctionDef, ast.ClassDef))}
+                deleted -= _stores(stmt)
     return deleted
 
 
@@ -69,21 +86,9 @@ def test_the_deleted_name_check_sees_a_deleted_variable():
 
 
 def _bound(cell) -> set[str]:
-    """Names a code cell binds or deletes at any depth (assignments, imports, defs, del)."""
-    lines = []
-    for line in "".join(cell["source"]).splitlines():
-        stripped = line.lstrip()
-        if stripped.startswith(("%%", "!")):  # a cell magic's own line, a shell line: no Python binds there
-            continue
-        if stripped.startswith("%"):  # a line magic: `%time rep = ...` still binds rep
-            line = line[:len(line) - len(stripped)] + (stripped.split(None, 1)[1:] or [""])[0]
-        lines.append(line)
-    tree = ast.parse("\n".join(lines))  # a SyntaxError here fails the test: the check would be blind
-    names = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and isinstance(n.ctx, (ast.Store, ast.Del))}
-    names |= {n.name for n in ast.walk(tree) if isinstance(n, (ast.FunctionDef, ast.ClassDef))}
-    names |= {(a.asname or a.name).split(".")[0] for n in ast.walk(tree) if isinstance(n, (ast.Import, ast.ImportFrom))
-              for a in n.names}
-    return names
+    """Names a code cell binds or deletes at any depth."""
+    tree = _tree(cell)
+    return _stores(tree) | {n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Del)}
 
 
 def _prefix_for(cells: list, names: set[str], exercise_index: int) -> int:
@@ -104,6 +109,8 @@ def test_the_prefix_check_sees_a_later_rebinding():
         _prefix_for(code, {"y"}, 3)  # a cell after the exercise deletes y: the prefix would not be the end state
     assert _bound({"source": "for k in range(3):\n    del q\nimport numpy as np"}) == {"k", "q", "np"}
     assert _bound({"source": "%time rep = 1\n!ls\n%%capture\nx = 2"}) == {"rep", "x"}
+    assert _bound({"source": "%tensorboard \\\n  --logdir {d}\ny = 3"}) == {"y"}
+    assert _bound({"source": "if y:\n    %tensorboard --logdir {d}\nz = 1"}) == {"z"}
 
 
 @pytest.mark.slow  # several seconds: run by make test, skipped by make test-unit

@@ -27,19 +27,25 @@ def test_the_typed_time_pattern_sees_the_old_headers():
     assert not TYPED_TIME.search("Measured per profile in `docs/times.md` (section 3)")
 
 
-def test_the_times_page_is_generated_from_the_committed_runs():
+def _times_table():
+    """benchmarks/times_table.py as a module (benchmarks/ is not a package)."""
     spec = importlib.util.spec_from_file_location("times_table", ROOT / "benchmarks" / "times_table.py")
-    times_table = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(times_table)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_the_times_page_is_generated_from_the_committed_runs():
+    times_table = _times_table()
     assert times_table.main(["--check"]) == 0, "docs/times.md is out of date: python benchmarks/times_table.py"
     page = (ROOT / "docs" / "times.md").read_text()
     assert all(f"`{p.name}`" in page for p in NOTEBOOKS), "every notebook has a row"
 
 
 def test_a_run_with_another_backbone_gets_its_own_table_beside_the_profiles_column(tmp_path, monkeypatch):
-    spec = importlib.util.spec_from_file_location("times_table", ROOT / "benchmarks" / "times_table.py")
-    times_table = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(times_table)
+    from course_utils import profiles
+
+    times_table = _times_table()
     names = [p.name for p in NOTEBOOKS]
 
     def run(label, date, seconds, **params):
@@ -50,15 +56,10 @@ def test_a_run_with_another_backbone_gets_its_own_table_beside_the_profiles_colu
 
     run("own", "2026-01-01", 10.0)
     run("vgg", "2026-01-02", 100.0, BACKBONE="vgg16")  # newer, but incomplete: not fast's column
-    run("own-backbone", "2026-01-03", 7.0, BACKBONE=times_table_default_backbone())  # the profile's own: no table
+    run("own-backbone", "2026-01-03", 7.0, BACKBONE=profiles.get("fast").backbone)  # the profile's own: no table
     monkeypatch.setattr(times_table, "RESULTS", tmp_path)
     page = times_table.page()
     assert "| all, in order | " + times_table._time(10.0 * len(names)) + " |" in page, "fast's column: the complete run"
     section = page.split("## With another backbone")[1]
     assert "BACKBONE=vgg16" in section and "cmd vgg" in section and "cmd own-backbone" not in section
     assert section.count(f"| {times_table._time(100.0)} (1.50 GB) |") == 2 and "| these notebooks | 20 s | 3.3 min |" in section
-
-
-def times_table_default_backbone():
-    from course_utils import profiles
-    return profiles.get("fast").backbone
