@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 
@@ -20,7 +21,7 @@ from . import backbones
 from ._quiet import keras as _load_keras
 
 __all__ = [
-    "HEAD_MIN_STEPS", "L2SP", "apply_l2_sp", "articles_head", "augmentation", "Chain", "count_params",
+    "HEAD_MIN_EPOCH_STEPS", "HEAD_MIN_STEPS", "HeadSchedule", "L2SP", "apply_l2_sp", "articles_head", "augmentation", "Chain", "count_params",
     "data_loss", "gap_head", "head_schedule", "Preprocess", "preprocessing", "remove_regularizers", "small_convnet",
     "top_of_base", "trainable_summary", "unfreeze_from",
 ]
@@ -110,17 +111,33 @@ def gap_head(num_classes: int, dropout: float = 0.2, name: str = HEAD):
 # below chance on 2 classes, benchmarks/results/transfer_study.md). Heads get at least this many
 # Adam steps before early stopping may end them (notebook 03, section 4).
 HEAD_MIN_STEPS = 300
+# Every epoch ends with a validation pass and the callbacks: on cached features that costs more than
+# the steps (measured on 2 cores: 40-100 ms an epoch against a few ms a step), so 300 one-step epochs
+# spent 20 s in it. A training set smaller than this many batches is repeated within an epoch.
+HEAD_MIN_EPOCH_STEPS = 8
 
 
-def head_schedule(n_train: int, batch_size: int, min_epochs: int = 20) -> tuple[int, int]:
-    """(epochs, start_from_epoch) giving a head at least ``HEAD_MIN_STEPS`` optimizer steps.
+class HeadSchedule(NamedTuple):
+    """How a head on cached features is fit: `repeat` copies of the training set per epoch, for `epochs`
+    epochs, EarlyStopping allowed to end it from epoch `start_from_epoch`."""
 
-    EarlyStopping's ``start_from_epoch`` keeps it from stopping before half of those steps;
-    written out in notebook 03, section 4.
+    epochs: int
+    start_from_epoch: int
+    repeat: int
+
+
+def head_schedule(n_train: int, batch_size: int, min_epochs: int = 20) -> HeadSchedule:
+    """(epochs, start_from_epoch, repeat) giving a head at least ``HEAD_MIN_STEPS`` optimizer steps.
+
+    EarlyStopping's ``start_from_epoch`` keeps it from stopping before half of those steps. A training
+    set of fewer than ``HEAD_MIN_EPOCH_STEPS`` batches is repeated `repeat` times within an epoch, so that
+    the steps are not spent mostly in per-epoch validation. Written out in notebook 03, section 4.
     """
-    steps = max(1, -(-n_train // batch_size))  # batches per epoch
+    n_train = max(1, n_train)
+    repeat = max(1, -(-HEAD_MIN_EPOCH_STEPS * batch_size // n_train))
+    steps = -(-n_train * repeat // batch_size)  # batches per epoch
     needed = -(-HEAD_MIN_STEPS // steps)
-    return max(min_epochs, needed), needed // 2
+    return HeadSchedule(max(min_epochs, needed), needed // 2, repeat)
 
 
 def articles_head(num_classes: int, name: str = HEAD):

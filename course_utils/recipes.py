@@ -161,7 +161,8 @@ def scratch(ctx: Context, part: data.Split | None = None) -> Trained:
 def head_on_features(ctx: Context, kind: str = "head_gap", part: data.Split | None = None) -> Trained:
     """Workflow A: a head on cached features, trained as notebook 03, section 4 trains it.
 
-    The GAP head with Adam(1e-3) for at least ``models.HEAD_MIN_STEPS`` steps; the articles' head with
+    The GAP head with Adam(1e-3) for at least ``models.HEAD_MIN_STEPS`` steps (a small training set repeated
+    within an epoch: ``models.head_schedule``); the articles' head with
     article 000's SGD(1e-3, momentum 0.9) for 4 × the profile's epochs.
     """
     run, part = ctx.run, part or ctx.run.data.train
@@ -175,10 +176,12 @@ def head_on_features(ctx: Context, kind: str = "head_gap", part: data.Split | No
     chain = models.Chain.on_features(head, x_tr.shape[1:])
     if kind == "head_gap":  # the course's recipe: Adam, at least models.HEAD_MIN_STEPS steps
         _compile(chain.model, keras.optimizers.Adam(learning_rate=HEAD_LR))
-        epochs, first_stop = models.head_schedule(len(x_tr), run.profile.batch_size)
+        epochs, first_stop, repeat = models.head_schedule(len(x_tr), run.profile.batch_size)
     else:  # article 000's: SGD(1e-3, momentum 0.9) for a fixed number of epochs
         _compile(chain.model, keras.optimizers.SGD(learning_rate=HEAD_LR, momentum=HEAD_MOMENTUM))
-        epochs, first_stop = HEAD_EPOCHS_FACTOR * run.profile.epochs, 0
+        epochs, first_stop, repeat = HEAD_EPOCHS_FACTOR * run.profile.epochs, 0, 1
+    if repeat > 1:  # a small training set, repeated within an epoch (models.head_schedule)
+        x_tr, y_tr = np.concatenate([x_tr] * repeat), np.concatenate([y_tr] * repeat)
     chain.model.fit(x_tr, y_tr, validation_data=(x_va, y_va), epochs=epochs,
                     batch_size=run.profile.batch_size, callbacks=[_stop(HEAD_PATIENCE, first_stop)], verbose=0)
     return Trained(kind, chain, time.perf_counter() - start, chain.model.predict(x_te, verbose=0))

@@ -34,14 +34,16 @@ def _train(recipe: str, x, y, x_val, y_val):
     if recipe == "old":
         model.compile(optimizer=keras.optimizers.SGD(learning_rate=1e-3, momentum=0.9),
                       loss="sparse_categorical_crossentropy")
-        epochs, stop = 20, keras.callbacks.EarlyStopping(monitor="val_loss", patience=3, restore_best_weights=True)
+        epochs, repeat = 20, 1
+        stop = keras.callbacks.EarlyStopping(monitor="val_loss", patience=3, restore_best_weights=True)
     else:
-        epochs, first = models.head_schedule(len(x), 32)
+        epochs, first, repeat = models.head_schedule(len(x), 32)
         model.compile(optimizer=keras.optimizers.Adam(learning_rate=1e-3), loss="sparse_categorical_crossentropy")
         stop = keras.callbacks.EarlyStopping(monitor="val_loss", patience=5, restore_best_weights=True,
                                              start_from_epoch=first)
-    model.fit(x, y, validation_data=(x_val, y_val), epochs=epochs, batch_size=32, callbacks=[stop], verbose=0)
-    return model, int(keras.ops.convert_to_numpy(model.optimizer.iterations))
+    history = model.fit(np.concatenate([x] * repeat), np.concatenate([y] * repeat), validation_data=(x_val, y_val),
+                        epochs=epochs, batch_size=32, callbacks=[stop], verbose=0)
+    return model, int(keras.ops.convert_to_numpy(model.optimizer.iterations)), len(history.epoch)
 
 
 @pytest.fixture(scope="module")
@@ -52,27 +54,43 @@ def ten_per_class():
 
 def test_the_old_head_recipe_with_ten_images_per_class_falls_below_chance(ten_per_class):
     (x, y), (x_val, y_val), (x_test, y_test) = ten_per_class
-    model, steps = _train("old", x, y, x_val, y_val)
+    model, steps, _ = _train("old", x, y, x_val, y_val)
     predicted = model.predict(x_test, verbose=0).argmax(1)
     assert steps <= 20, "one step per epoch: 20 images fit in one batch"
     assert len(set(predicted)) == 1, "the head still answers from its random start: one class for every image"
     assert (predicted == y_test).mean() < 0.5, "and on a split where that class is the smaller one, below chance"
 
 
-@pytest.mark.slow  # several seconds: run by make test, skipped by make test-unit
 def test_a_head_gets_enough_steps_whatever_the_number_of_images(ten_per_class):
     (x, y), (x_val, y_val), (x_test, y_test) = ten_per_class
-    model, steps = _train("course", x, y, x_val, y_val)
+    model, steps, epochs_run = _train("course", x, y, x_val, y_val)
     assert steps >= models.HEAD_MIN_STEPS // 2
+    # 20 images are one batch: repeated within an epoch, the steps take tens of epochs (each with its
+    # validation pass), not hundreds.
+    assert epochs_run <= -(-models.HEAD_MIN_STEPS // models.HEAD_MIN_EPOCH_STEPS)
     assert (model.predict(x_test, verbose=0).argmax(1) == y_test).mean() > 0.85
 
 
-@pytest.mark.parametrize("n_train, batch", [(20, 32), (1000, 32), (5000, 16), (1, 8)])
+@pytest.mark.parametrize("n_train, batch", [(20, 32), (255, 32), (256, 32), (300, 32), (1000, 32), (5000, 16),
+                                            (1, 8)])
 def test_head_schedule_gives_at_least_the_minimum_steps(n_train, batch):
-    epochs, first = models.head_schedule(n_train, batch)
-    steps_per_epoch = -(-n_train // batch)
+    epochs, first, repeat = models.head_schedule(n_train, batch)
+    steps_per_epoch = -(-n_train * repeat // batch)
     assert epochs * steps_per_epoch >= models.HEAD_MIN_STEPS and epochs >= 20
     assert 2 * first * steps_per_epoch <= models.HEAD_MIN_STEPS + 2 * steps_per_epoch
+    # an epoch has at least HEAD_MIN_EPOCH_STEPS steps; a set that already has them is not repeated
+    assert steps_per_epoch >= models.HEAD_MIN_EPOCH_STEPS
+    assert (repeat == 1) == (n_train >= models.HEAD_MIN_EPOCH_STEPS * batch)
+    assert repeat == 1 or (repeat - 1) * n_train < models.HEAD_MIN_EPOCH_STEPS * batch  # no more copies than needed
+
+
+def test_the_full_training_sets_of_the_cpu_profiles_are_not_repeated():
+    """The real tier's headline heads (cats/dogs: 150 images per class) train exactly as before the repeat."""
+    from course_utils import profiles
+
+    for name in ("fast", "binder"):
+        profile = profiles.get(name)
+        assert models.head_schedule(2 * profile.images_per_class, profile.batch_size).repeat == 1, name
 
 
 def test_the_scratch_baseline_works_at_most_at_scratch_side_whatever_the_input():
