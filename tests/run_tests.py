@@ -1,23 +1,28 @@
-"""``make test``: the whole pytest suite, with the real tier's notebooks running beside the rest.
+"""``make test``: the whole pytest suite in four processes, the real tier's two halves first.
 
 One ``pytest`` runs everything in one process (``python -m pytest``: the same tests, the same checks).
-This script runs the same tests in three processes instead, because on the 2-core build machine the
-rest of the suite (ruff, unit tests, the smoke tier through nbval and papermill) keeps about one core
-busy (measured 2026-12-04: 656 s of CPU in 666 s), while the real tier is two long, independent runs of
-notebooks that leave the other core mostly idle when run after it:
+This script runs the same tests in four processes instead, because on the 2-core build machine one
+process leaves a core idle most of the time: the rest of the suite (ruff, unit tests, the smoke tier
+through nbval and papermill) kept about one core busy (measured 2026-12-04: 656 s of CPU in 666 s),
+and the real tier is two long, independent runs of notebooks:
 
-* the foreground: ``pytest -m "not real and not browser"``, its report streamed as it runs;
-* in the background, the real tier (``tests/test_real_tier.py``) in two halves of about equal time
-  (CI, 2026-12-04, alone: 03-05 442 s; 06, 07 and 08 415 s), each its own pytest, its report printed
-  after the foreground's.
+* the foreground: ``pytest -m "not real and not browser"`` without the files of ``BESIDE_REST``, its
+  report streamed as it runs;
+* in the background: those files (the solutions and the exercises: kernels of their own, nothing read
+  from nbval's run), and the real tier (``tests/test_real_tier.py``) in two halves of about equal time
+  (03-05; 06, 07 and 08), each its own pytest, their reports printed after the foreground's.
+
+The two processes of the rest run at a lower priority (``os.nice``, POSIX): the real tier's halves are
+the longest, and the rest fills the time they leave a core idle. Measured idle on 2 cores: see
+docs/testing.md and README's times line.
 
 Each process has its own temporary and outputs folders (conftest.py, ``--basetemp``). With
 ``COURSE_REAL_ASSETS`` (CI) each real-tier test has its own data folder too; after ``make fetch`` they share
 the course's data folder, whose files are written under per-process temporary names and renamed.
 ``-k`` and ``-m`` are refused (they would replace the split): use ``--serial`` to choose tests.
-Ctrl-C or SIGTERM stops the three and still prints the halves' logs. The real-tier reports of the
+Ctrl-C or SIGTERM stops the four and still prints the background logs. The real-tier reports of the
 two halves (``COURSE_REAL_TIER_REPORT``) are merged into the file that variable names, 03-05 first.
-The exit status is non-zero when any of the three fails. ``--serial``: one pytest process, as
+The exit status is non-zero when any of the four fails. ``--serial``: one pytest process, as
 ``python -m pytest``. Any other argument is passed to every pytest.
 """
 
@@ -40,8 +45,29 @@ REAL_TIER = "tests/test_real_tier.py"
 HALVES = {"real tier 03-05": "03_to_05", "real tier 06-08": "not 03_to_05"}
 
 
+# Tests that start kernels of their own and read nothing of nbval's run: a process of their own beside the rest.
+BESIDE_REST = ("tests/test_solutions.py", "tests/test_exercises_run.py")
+# The rest's two processes yield the cores to the real tier's halves: those are the longest, and the rest fills
+# the time they leave a core idle (POSIX nice; elsewhere all four run at the same priority).
+NICE = 10
+BESIDE = ("03-05 and 06-08 ran as two processes beside the rest of `make test` (two more processes, at lower "
+          "priority) on the same cores: tests/run_tests.py")
+
+
 def _pytest(*args: str) -> list[str]:
     return [sys.executable, "-m", "pytest", *args]
+
+
+def parts() -> list[tuple[str, list[str], bool]]:
+    """(label, pytest arguments, a real-tier half?) of each process; the first runs in the foreground."""
+    selection = ["-m", "not real and not browser"]
+    return [("the rest", [*selection, *(f"--ignore={path}" for path in BESIDE_REST)], False),
+            ("solutions and exercises", [*BESIDE_REST, *selection], False),
+            *((label, [REAL_TIER, "-m", "real", "-k", expression], True) for label, expression in HALVES.items())]
+
+
+def _lower_priority() -> None:
+    os.nice(NICE)
 
 
 def merge_reports(parts: list[Path], target: Path) -> int:
@@ -62,7 +88,7 @@ def _interrupt(signum, frame):
 
 
 def _show(background: list) -> None:
-    """Each background half's log, after a header (UTF-8 bytes: a Windows console's code page may lack some)."""
+    """Each background process's log, after a header (UTF-8 bytes: a Windows console's code page may lack some)."""
     for label, _, log_path in background:
         print(f"\n{'=' * 30} {label} (ran beside the rest) {'=' * 30}", flush=True)
         sys.stdout.buffer.write(log_path.read_bytes())
@@ -90,7 +116,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.serial:
         return subprocess.call(_pytest(*extra), cwd=ROOT)
     chosen = [a for a in extra if a[:2] in ("-k", "-m")]
-    if chosen:  # pytest keeps the last -k/-m: it would replace the split between the three processes
+    if chosen:  # pytest keeps the last -k/-m: it would replace the split between the four processes
         parser.error(f"{' '.join(chosen)}: choose tests with --serial (one pytest), or run pytest itself")
     # A CI timeout or a killed make sends SIGTERM: end as on Ctrl-C (children stopped, their logs shown).
     signal.signal(signal.SIGTERM, _interrupt)
@@ -100,21 +126,27 @@ def main(argv: list[str] | None = None) -> int:
     background, rest = [], None
     start = time.perf_counter()
     try:
-        for n, (label, expression) in enumerate(HALVES.items()):
-            env = {**os.environ, "COURSE_REAL_TIER_BESIDE": "03-05 and 06-08 ran as two processes beside the rest of "
-                   "`make test` on the same cores: tests/run_tests.py"}
-            if report:
-                env["COURSE_REAL_TIER_REPORT"] = str(work / f"report-{n}.json")
+        halves = 0
+        for n, (label, args, real) in enumerate(parts()):
+            env = dict(os.environ)
+            if real:
+                env["COURSE_REAL_TIER_BESIDE"] = BESIDE
+                if report:
+                    env["COURSE_REAL_TIER_REPORT"] = str(work / f"report-{halves}.json")
+                halves += 1
+            cache = [] if n == 0 else ["-p", "no:cacheprovider"]  # the rest keeps pytest's cache (--lf)
+            command = _pytest(*args, *cache, f"--basetemp={work / f'tmp-{n}'}", *extra)
+            lower = None if real or not hasattr(os, "nice") else _lower_priority  # os.nice: POSIX only
+            if n == 0:  # the rest, its report streamed as it runs
+                rest = subprocess.Popen(command, cwd=ROOT, env=env, preexec_fn=lower)
+                continue
             log_path = work / f"log-{n}.txt"
             with open(log_path, "w") as log:
-                proc = subprocess.Popen(
-                    _pytest(REAL_TIER, "-m", "real", "-k", expression, "-p", "no:cacheprovider",
-                            f"--basetemp={work / f'tmp-{n}'}", *extra),
-                    cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+                proc = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+                                        preexec_fn=lower)
             background.append((label, proc, log_path))
         print(f"run_tests: {', '.join(label for label, _, _ in background)} started in the background "
               "(their reports follow this one)", flush=True)
-        rest = subprocess.Popen(_pytest("-m", "not real and not browser", *extra), cwd=ROOT)
         running = {"the rest": rest, **{label: proc for label, proc, _ in background}}
         codes, times = {}, {}
         while len(codes) < len(running):  # each one's own time, whichever ends first
@@ -126,7 +158,7 @@ def main(argv: list[str] | None = None) -> int:
         if report:
             merged = merge_reports([work / f"report-{n}.json" for n in range(len(HALVES))], Path(report))
             print(f"run_tests: {merged} real-tier report entries in {report}")
-    except KeyboardInterrupt:  # Ctrl-C or SIGTERM: stop the children, then show what the halves logged
+    except KeyboardInterrupt:  # Ctrl-C or SIGTERM: stop the children, then show what the background ones logged
         _stop([rest, *(proc for _, proc, _ in background)])
         _show(background)
         print("run_tests: interrupted", flush=True)

@@ -2,6 +2,7 @@
 every report printed, the halves' real-tier reports merged in order. Fake pytest commands: no notebook runs."""
 
 import json
+import os
 import sys
 
 import pytest
@@ -13,10 +14,10 @@ import run_tests
 FAKE = """
 import json, os, sys
 args = sys.argv[1:]
-part = args[args.index("-k") + 1] if "-k" in args else "rest"
-print("FAKE-PYTEST", part)
+part = args[args.index("-k") + 1] if "-k" in args else "beside" if "tests/test_solutions.py" in args else "rest"
+print("FAKE-PYTEST", part.replace(" ", "_"), "nice", os.nice(0) if hasattr(os, "nice") else 0)
 report = os.environ.get("COURSE_REAL_TIER_REPORT")
-if report and part != "rest":
+if report and part not in ("rest", "beside"):
     with open(report, "w") as f:
         json.dump([{"part": part}], f)
 sys.exit(int(os.environ.get("FAKE_EXIT_" + part.replace(" ", "_"), "0")))
@@ -33,23 +34,45 @@ def fake_pytest(monkeypatch, tmp_path):
     return report
 
 
-def test_all_three_parts_run_and_the_halves_reports_are_merged_in_order(fake_pytest, capfd):
+def test_all_four_parts_run_and_the_halves_reports_are_merged_in_order(fake_pytest, capfd):
     assert run_tests.main([]) == 0
     out = capfd.readouterr().out
-    assert out.count("FAKE-PYTEST") == 3, out
-    assert "real tier 03-05 (ran beside the rest)" in out and "real tier 06-08 (ran beside the rest)" in out
+    assert out.count("FAKE-PYTEST") == 4, out
+    for label in ("real tier 03-05", "real tier 06-08", "solutions and exercises"):
+        assert f"{label} (ran beside the rest)" in out
     assert [e["part"] for e in json.loads(fake_pytest.read_text())] == ["03_to_05", "not 03_to_05"]
-    assert "the rest passed" in out
+    assert "the rest passed" in out and "solutions and exercises passed" in out
 
 
-@pytest.mark.parametrize("failing", ["rest", "03_to_05", "not_03_to_05"])
+@pytest.mark.skipif(not hasattr(os, "nice"), reason="os.nice is POSIX only")
+def test_the_rest_yields_the_cores_to_the_real_tier(fake_pytest, capfd):
+    base = os.nice(0)
+    assert run_tests.main([]) == 0
+    nice = {line.split()[1]: int(line.split()[3]) for line in capfd.readouterr().out.splitlines()
+            if line.startswith("FAKE-PYTEST")}
+    lower = min(base + run_tests.NICE, 19)
+    assert nice == {"rest": lower, "beside": lower, "03_to_05": base, "not_03_to_05": base}, nice
+
+
+@pytest.mark.parametrize("failing", ["rest", "beside", "03_to_05", "not_03_to_05"])
 def test_a_failure_in_any_part_fails_the_run_and_is_named(fake_pytest, monkeypatch, capfd, failing):
     monkeypatch.setenv(f"FAKE_EXIT_{failing}", "1")
     assert run_tests.main([]) == 1
     out = capfd.readouterr().out
-    label = {"rest": "the rest", "03_to_05": "real tier 03-05", "not_03_to_05": "real tier 06-08"}[failing]
+    label = {"rest": "the rest", "beside": "solutions and exercises", "03_to_05": "real tier 03-05",
+             "not_03_to_05": "real tier 06-08"}[failing]
     assert f"{label} FAILED (exit 1)" in out and out.count("FAILED") == 1, out
-    assert out.count("FAKE-PYTEST") == 3, "every part still runs and its report is shown"
+    assert out.count("FAKE-PYTEST") == 4, "every part still runs and its report is shown"
+
+
+def test_the_files_beside_the_rest_read_nothing_of_nbvals_run_and_hold_no_real_tier_test():
+    """They run in a pytest of their own: nbval's run of the notebooks (tests/notebook_runs.py) is not there."""
+    for path in run_tests.BESIDE_REST:
+        text = (run_tests.ROOT / path).read_text()
+        assert "executed_notebooks" not in text and "pytest.mark.real" not in text, path
+    rest, beside = run_tests.parts()[:2]
+    assert [f"--ignore={p}" for p in run_tests.BESIDE_REST] == [a for a in rest[1] if a.startswith("--ignore=")]
+    assert rest[1][:2] == beside[1][-2:] == ["-m", "not real and not browser"]
 
 
 def test_serial_runs_one_pytest_with_every_test(fake_pytest, capfd):
