@@ -1,8 +1,8 @@
 # The two commands of the README:
 #   make course   executes the whole course headless into outputs/
 #   make test     runs every test: ruff, unit tests, every notebook and solution executed once
-#                 (nbval compares the marked outputs), the real tier when its assets are there, in two
-#                 background pytest processes beside the rest (tests/run_tests.py; SERIAL=1: one pytest)
+#                 (nbval compares the marked outputs), the real tier when its assets are there, in four
+#                 pytest processes, the real tier's two halves first (tests/run_tests.py; SERIAL=1: one pytest)
 # and, for maintainers (CONTRIBUTING.md):
 #   make test-unit        the unit tests alone, without the slow ones (no notebook, no real tier)
 #   make refresh-outputs  rewrite the expected outputs of the cells marked # NBVAL_CHECK_OUTPUT
@@ -65,7 +65,7 @@ $(DEV_STAMP): $(STAMP) requirements-dev.txt
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 	touch $(DEV_STAMP)
 
-# The suite keeps about one of two cores busy; the real tier's two halves run beside it (tests/run_tests.py).
+# One pytest keeps about one of two cores busy: four processes, the real tier's halves first (tests/run_tests.py).
 SERIAL ?=
 test: $(DEV_STAMP)
 	$(PY) tests/run_tests.py $(if $(SERIAL),--serial,)

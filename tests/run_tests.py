@@ -13,7 +13,9 @@ and the real tier is two long, independent runs of notebooks:
   (03-05; 06, 07 and 08), each its own pytest, their reports printed after the foreground's.
 
 The two processes of the rest run at a lower priority (``os.nice``, POSIX): the real tier's halves are
-the longest, and the rest fills the time they leave a core idle. Measured idle on 2 cores: see
+the longest, and the rest fills the time they leave a core idle; their kernels, which Jupyter starts in
+sessions of their own, lower their session's priority too (``KERNEL_STARTUP``). Each half's TensorFlow gets its share of
+the cores (``TF_NUM_INTRAOP_THREADS``, ``intra_op_threads``). Measured idle on 2 cores: see
 docs/testing.md and README's times line.
 
 Each process has its own temporary and outputs folders (conftest.py, ``--basetemp``). With
@@ -51,7 +53,7 @@ BESIDE_REST = ("tests/test_solutions.py", "tests/test_exercises_run.py")
 # the time they leave a core idle (POSIX nice; elsewhere all four run at the same priority).
 NICE = 10
 BESIDE = ("03-05 and 06-08 ran as two processes beside the rest of `make test` (two more processes, at lower "
-          "priority) on the same cores: tests/run_tests.py")
+          "priority) on the same cores, TensorFlow on {threads} intra-op thread(s) each: tests/run_tests.py")
 
 
 def _pytest(*args: str) -> list[str]:
@@ -66,8 +68,41 @@ def parts() -> list[tuple[str, list[str], bool]]:
             *((label, [REAL_TIER, "-m", "real", "-k", expression], True) for label, expression in HALVES.items())]
 
 
+# Jupyter starts every kernel in a session of its own, and Linux (with autogroup scheduling, the default on
+# most distributions) shares the cores between sessions before it looks at a process's nice value: a kernel
+# of the rest would get as much as a real-tier kernel. IPython runs this at each kernel's start in the rest's
+# processes (their IPYTHONDIR), so their kernels' sessions yield too.
+KERNEL_STARTUP = f"""# Written by tests/run_tests.py for a kernel of the rest of `make test`: it yields the cores to the
+# real tier's kernels. Linux only; silent elsewhere.
+try:
+    with open("/proc/self/autogroup", "w") as _f:
+        _f.write("{NICE}")
+except OSError:
+    pass
+"""
+
+
 def _lower_priority() -> None:
     os.nice(NICE)
+
+
+def _ipython_dir(work: Path) -> Path:
+    """An IPYTHONDIR whose kernels start with ``KERNEL_STARTUP`` (IPython's profile_default/startup/)."""
+    startup = work / "ipython" / "profile_default" / "startup"
+    startup.mkdir(parents=True)
+    (startup / "00-yield-to-the-real-tier.py").write_text(KERNEL_STARTUP)
+    return work / "ipython"
+
+
+def intra_op_threads() -> int:
+    """Each real-tier half's share of the cores, for TensorFlow's intra-op thread pool.
+
+    By default every TensorFlow process splits each operation over all the cores: two halves doing so
+    on the same 2 cores wait for each other's threads. Measured on 2 cores (2026-12-04), beside the
+    rest: 795 and 798 s with TensorFlow's default, see docs/testing.md for one thread each. A value the
+    caller set (``TF_NUM_INTRAOP_THREADS``) is kept."""
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    return max(1, cores // len(HALVES))
 
 
 def merge_reports(parts: list[Path], target: Path) -> int:
@@ -126,17 +161,20 @@ def main(argv: list[str] | None = None) -> int:
     background, rest = [], None
     start = time.perf_counter()
     try:
-        halves = 0
+        halves, ipython_dir = 0, _ipython_dir(work)
         for n, (label, args, real) in enumerate(parts()):
             env = dict(os.environ)
             if real:
-                env["COURSE_REAL_TIER_BESIDE"] = BESIDE
+                env.setdefault("TF_NUM_INTRAOP_THREADS", str(intra_op_threads()))
+                env["COURSE_REAL_TIER_BESIDE"] = BESIDE.format(threads=env["TF_NUM_INTRAOP_THREADS"])
                 if report:
                     env["COURSE_REAL_TIER_REPORT"] = str(work / f"report-{halves}.json")
                 halves += 1
             cache = [] if n == 0 else ["-p", "no:cacheprovider"]  # the rest keeps pytest's cache (--lf)
             command = _pytest(*args, *cache, f"--basetemp={work / f'tmp-{n}'}", *extra)
             lower = None if real or not hasattr(os, "nice") else _lower_priority  # os.nice: POSIX only
+            if not real:
+                env["IPYTHONDIR"] = str(ipython_dir)
             if n == 0:  # the rest, its report streamed as it runs
                 rest = subprocess.Popen(command, cwd=ROOT, env=env, preexec_fn=lower)
                 continue

@@ -15,7 +15,8 @@ FAKE = """
 import json, os, sys
 args = sys.argv[1:]
 part = args[args.index("-k") + 1] if "-k" in args else "beside" if "tests/test_solutions.py" in args else "rest"
-print("FAKE-PYTEST", part.replace(" ", "_"), "nice", os.nice(0) if hasattr(os, "nice") else 0)
+print("FAKE-PYTEST", part.replace(" ", "_"), "nice", os.nice(0) if hasattr(os, "nice") else 0,
+      "threads", os.environ.get("TF_NUM_INTRAOP_THREADS", "default"), "ipython", os.environ.get("IPYTHONDIR", "-"))
 report = os.environ.get("COURSE_REAL_TIER_REPORT")
 if report and part not in ("rest", "beside"):
     with open(report, "w") as f:
@@ -52,6 +53,39 @@ def test_the_rest_yields_the_cores_to_the_real_tier(fake_pytest, capfd):
             if line.startswith("FAKE-PYTEST")}
     lower = min(base + run_tests.NICE, 19)
     assert nice == {"rest": lower, "beside": lower, "03_to_05": base, "not_03_to_05": base}, nice
+
+
+def test_the_rests_kernels_start_by_lowering_their_sessions_priority(fake_pytest, capfd, tmp_path, monkeypatch):
+    """Jupyter starts each kernel in a session of its own: the rest's kernels yield through IPython's startup."""
+    monkeypatch.delenv("IPYTHONDIR", raising=False)  # (make test's own, when this test runs in its rest)
+    assert run_tests.main([]) == 0
+    dirs = {line.split()[1]: line.split()[7] for line in capfd.readouterr().out.splitlines()
+            if line.startswith("FAKE-PYTEST")}
+    assert dirs["03_to_05"] == dirs["not_03_to_05"] == "-" and dirs["rest"] == dirs["beside"] != "-", dirs
+    autogroup = tmp_path / "autogroup"
+    autogroup.write_text("/autogroup-1 nice 0")
+    code = run_tests.KERNEL_STARTUP.replace("/proc/self/autogroup", str(autogroup).replace("\\", "/"))
+    exec(compile(code, "startup", "exec"), {})
+    assert autogroup.read_text() == str(run_tests.NICE)
+    exec(compile(run_tests.KERNEL_STARTUP.replace("/proc/self/autogroup", str(tmp_path / "no" / "such")), "s", "exec"), {})
+
+
+def test_each_half_gets_its_share_of_the_cores_for_tensorflow_and_the_rest_the_default(fake_pytest, monkeypatch,
+                                                                                      capfd):
+    monkeypatch.delenv("TF_NUM_INTRAOP_THREADS", raising=False)
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: set(range(8)), raising=False)
+    assert run_tests.intra_op_threads() == 4
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0}, raising=False)
+    assert run_tests.intra_op_threads() == 1, "at least one"
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 1}, raising=False)
+    assert run_tests.main([]) == 0
+    threads = {line.split()[1]: line.split()[5] for line in capfd.readouterr().out.splitlines()
+               if line.startswith("FAKE-PYTEST")}
+    assert threads == {"rest": "default", "beside": "default", "03_to_05": "1", "not_03_to_05": "1"}, threads
+    monkeypatch.setenv("TF_NUM_INTRAOP_THREADS", "3")  # the caller's choice is kept
+    assert run_tests.main([]) == 0
+    base = os.nice(0) if hasattr(os, "nice") else 0
+    assert f"03_to_05 nice {base} threads 3" in capfd.readouterr().out
 
 
 @pytest.mark.parametrize("failing", ["rest", "beside", "03_to_05", "not_03_to_05"])
