@@ -29,7 +29,7 @@ NOTEBOOKS ?=
 
 help:
 	@echo "make course   run every notebook headless into outputs/ (PROFILE=auto|smoke|fast|binder|full, BACKBONE=vgg16|...; empty: the profile's)"
-	@echo "make test     ruff, unit tests, every notebook (nbval) and solution (papermill) once, real tier if its assets are there (beside the rest; SERIAL=1: one process)"
+	@echo "make test     ruff, unit tests, every notebook (nbval) and solution (papermill) once, real tier if its assets are there (four processes; SERIAL=1: one)"
 	@echo "make test-unit  the unit tests alone, without those marked slow (make test runs them)"
 	@echo "make refresh-outputs  rewrite the expected outputs of # NBVAL_CHECK_OUTPUT cells (NOTEBOOKS=... to limit)"
 	@echo "make test-browser  every notebook in JupyterLab in headless Chromium (installs Playwright; Chromium via apt-get as root)"

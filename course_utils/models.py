@@ -113,7 +113,7 @@ def gap_head(num_classes: int, dropout: float = 0.2, name: str = HEAD):
 HEAD_MIN_STEPS = 300
 # Every epoch ends with a validation pass and the callbacks: on cached features that costs more than
 # the steps (measured on 2 cores: 40-100 ms an epoch against a few ms a step), so 300 one-step epochs
-# spent 20 s in it. A training set smaller than this many batches is repeated within an epoch.
+# spent 20 s in it. A training set smaller than this many full batches is repeated within an epoch.
 HEAD_MIN_EPOCH_STEPS = 8
 
 
@@ -130,10 +130,11 @@ def head_schedule(n_train: int, batch_size: int, min_epochs: int = 20) -> HeadSc
     """(epochs, start_from_epoch, repeat) giving a head at least ``HEAD_MIN_STEPS`` optimizer steps.
 
     EarlyStopping's ``start_from_epoch`` keeps it from stopping before half of those steps. A training
-    set of fewer than ``HEAD_MIN_EPOCH_STEPS`` batches is repeated `repeat` times within an epoch, so that
-    the steps are not spent mostly in per-epoch validation. Written out in notebook 03, section 4.
+    set smaller than ``HEAD_MIN_EPOCH_STEPS`` full batches is repeated `repeat` times within an epoch, so
+    that the steps are not spent mostly in per-epoch validation. Written out in notebook 03, section 4.
     """
-    n_train = max(1, n_train)
+    if n_train < 1:
+        raise ValueError(f"a head needs training images: got {n_train}")
     repeat = max(1, -(-HEAD_MIN_EPOCH_STEPS * batch_size // n_train))
     steps = -(-n_train * repeat // batch_size)  # batches per epoch
     needed = -(-HEAD_MIN_STEPS // steps)

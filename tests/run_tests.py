@@ -73,13 +73,23 @@ def parts() -> list[tuple[str, list[str], bool]]:
 # of the rest would get as much as a real-tier kernel. IPython runs this at each kernel's start in the rest's
 # processes (their IPYTHONDIR), so their kernels' sessions yield too.
 KERNEL_STARTUP = f"""# Written by tests/run_tests.py for a kernel of the rest of `make test`: it yields the cores to the
-# real tier's kernels. Linux only; silent elsewhere.
-try:
-    with open("/proc/self/autogroup", "w") as _f:
-        _f.write("{NICE}")
-except OSError:
-    pass
+# real tier's kernels. Linux only, and only for a kernel that leads its own session (Jupyter starts them so):
+# another session (the terminal's) is left alone.
+def _yield_to_the_real_tier():
+    import os
+    if os.getsid(0) != os.getpid():
+        return
+    try:
+        with open("/proc/self/autogroup", "w") as f:
+            f.write("{NICE}")
+    except OSError:
+        pass
+
+
+_yield_to_the_real_tier()
+del _yield_to_the_real_tier
 """
+AUTOGROUP = Path("/proc/self/autogroup")  # Linux's per-session scheduling group, where it has one
 
 
 def _lower_priority() -> None:
@@ -99,8 +109,8 @@ def intra_op_threads() -> int:
 
     By default every TensorFlow process splits each operation over all the cores: two halves doing so
     on the same 2 cores wait for each other's threads. Measured on 2 cores (2026-12-04), beside the
-    rest: 795 and 798 s with TensorFlow's default, see docs/testing.md for one thread each. A value the
-    caller set (``TF_NUM_INTRAOP_THREADS``) is kept."""
+    rest: 795 and 798 s with TensorFlow's default, see docs/testing.md for one thread each. (``main`` keeps a
+    ``TF_NUM_INTRAOP_THREADS`` the caller set.)"""
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
     return max(1, cores // len(HALVES))
 
@@ -173,7 +183,7 @@ def main(argv: list[str] | None = None) -> int:
             cache = [] if n == 0 else ["-p", "no:cacheprovider"]  # the rest keeps pytest's cache (--lf)
             command = _pytest(*args, *cache, f"--basetemp={work / f'tmp-{n}'}", *extra)
             lower = None if real or not hasattr(os, "nice") else _lower_priority  # os.nice: POSIX only
-            if not real:
+            if not real and AUTOGROUP.exists() and "IPYTHONDIR" not in os.environ:  # a caller's own is kept
                 env["IPYTHONDIR"] = str(ipython_dir)
             if n == 0:  # the rest, its report streamed as it runs
                 rest = subprocess.Popen(command, cwd=ROOT, env=env, preexec_fn=lower)

@@ -84,13 +84,22 @@ def test_head_schedule_gives_at_least_the_minimum_steps(n_train, batch):
     assert repeat == 1 or (repeat - 1) * n_train < models.HEAD_MIN_EPOCH_STEPS * batch  # no more copies than needed
 
 
-def test_the_full_training_sets_of_the_cpu_profiles_are_not_repeated():
-    """The real tier's headline heads (cats/dogs: 150 images per class) train exactly as before the repeat."""
+def test_a_head_without_training_images_is_refused():
+    with pytest.raises(ValueError, match="training images"):
+        models.head_schedule(0, 32)
+
+
+def test_the_cpu_profiles_full_training_sets_are_repeated_at_most_twice():
+    """Two classes at a profile's cap: the default backbone's (150 per class, the real tier's headline heads)
+    train exactly as before the repeat; the heavier backbones' (100 per class: 200 images, under 8 full batches
+    of 32) twice per epoch."""
     from course_utils import profiles
 
     for name in ("fast", "binder"):
         profile = profiles.get(name)
         assert models.head_schedule(2 * profile.images_per_class, profile.batch_size).repeat == 1, name
+        for backbone, (_, cap, _) in profile.sizes.items():
+            assert models.head_schedule(2 * cap, profile.batch_size).repeat <= 2, (name, backbone)
 
 
 def test_the_scratch_baseline_works_at_most_at_scratch_side_whatever_the_input():

@@ -137,3 +137,14 @@ def test_notebook_03_builds_and_describes_every_registered_backbone(capsys):
         if backbone.name == "vgg16":
             assert "fc1" in printed and f"{(7 * 7 * 512 + 1) * 4096:,}" in printed
     assert seen == {"VGG16", "ResNet50", "MobileNet"}
+
+
+@pytest.mark.notebook
+def test_notebook_05s_written_out_head_gives_the_recipes_accuracy(executed_notebooks):
+    """05 writes the GAP head out step by step and says the recipe runs the same steps: same seed, same numbers."""
+    path = next(p for p in NOTEBOOKS if p.name.startswith("05"))
+    text = "".join("".join(o.get("text", "")) for c in executed_notebooks.executed(path).cells
+                   for o in c.get("outputs", []))
+    found = re.search(r"test accuracy ([0-9.]+) written out, ([0-9.]+) through recipes\.head_on_features", text)
+    assert found, "05 no longer prints its written-out head's accuracy beside the recipe's"
+    assert found.group(1) == found.group(2), found.group(0)

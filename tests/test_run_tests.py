@@ -16,7 +16,9 @@ import json, os, sys
 args = sys.argv[1:]
 part = args[args.index("-k") + 1] if "-k" in args else "beside" if "tests/test_solutions.py" in args else "rest"
 print("FAKE-PYTEST", part.replace(" ", "_"), "nice", os.nice(0) if hasattr(os, "nice") else 0,
-      "threads", os.environ.get("TF_NUM_INTRAOP_THREADS", "default"), "ipython", os.environ.get("IPYTHONDIR", "-"))
+      "threads", os.environ.get("TF_NUM_INTRAOP_THREADS", "default"), "ipython", os.environ.get("IPYTHONDIR", "-"),
+      "startup", ",".join(sorted(os.listdir(os.path.join(os.environ["IPYTHONDIR"], "profile_default", "startup"))))
+      if "IPYTHONDIR" in os.environ else "-")
 report = os.environ.get("COURSE_REAL_TIER_REPORT")
 if report and part not in ("rest", "beside"):
     with open(report, "w") as f:
@@ -58,16 +60,33 @@ def test_the_rest_yields_the_cores_to_the_real_tier(fake_pytest, capfd):
 def test_the_rests_kernels_start_by_lowering_their_sessions_priority(fake_pytest, capfd, tmp_path, monkeypatch):
     """Jupyter starts each kernel in a session of its own: the rest's kernels yield through IPython's startup."""
     monkeypatch.delenv("IPYTHONDIR", raising=False)  # (make test's own, when this test runs in its rest)
+    monkeypatch.setattr(run_tests, "AUTOGROUP", tmp_path)  # as on Linux
     assert run_tests.main([]) == 0
-    dirs = {line.split()[1]: line.split()[7] for line in capfd.readouterr().out.splitlines()
+    seen = {line.split()[1]: line.split()[7:10:2] for line in capfd.readouterr().out.splitlines()
             if line.startswith("FAKE-PYTEST")}
-    assert dirs["03_to_05"] == dirs["not_03_to_05"] == "-" and dirs["rest"] == dirs["beside"] != "-", dirs
+    assert seen["03_to_05"] == seen["not_03_to_05"] == ["-", "-"], seen
+    assert seen["rest"] == seen["beside"] and seen["rest"][1] == "00-yield-to-the-real-tier.py", seen
+    # The startup code, run as a session leader and not: it writes only in the first case.
     autogroup = tmp_path / "autogroup"
     autogroup.write_text("/autogroup-1 nice 0")
-    code = run_tests.KERNEL_STARTUP.replace("/proc/self/autogroup", str(autogroup).replace("\\", "/"))
-    exec(compile(code, "startup", "exec"), {})
+    code = compile(run_tests.KERNEL_STARTUP.replace("/proc/self/autogroup", autogroup.as_posix()), "startup", "exec")
+    monkeypatch.setattr(os, "getsid", lambda pid: 1, raising=False)
+    monkeypatch.setattr(os, "getpid", lambda: 2)
+    namespace = {}
+    exec(code, namespace)
+    assert autogroup.read_text() == "/autogroup-1 nice 0", "another session's priority is left alone"
+    monkeypatch.setattr(os, "getpid", lambda: 1)
+    exec(code, namespace)
     assert autogroup.read_text() == str(run_tests.NICE)
-    exec(compile(run_tests.KERNEL_STARTUP.replace("/proc/self/autogroup", str(tmp_path / "no" / "such")), "s", "exec"), {})
+    assert set(namespace) == {"__builtins__"}, "nothing left in the kernel's namespace"
+
+
+def test_a_callers_ipythondir_and_a_system_without_autogroups_are_left_alone(fake_pytest, capfd, tmp_path,
+                                                                             monkeypatch):
+    monkeypatch.setattr(run_tests, "AUTOGROUP", tmp_path / "none")  # macOS, Windows, or no autogroup
+    monkeypatch.delenv("IPYTHONDIR", raising=False)
+    assert run_tests.main([]) == 0
+    assert all(line.split()[7] == "-" for line in capfd.readouterr().out.splitlines() if line.startswith("FAKE-PYTEST"))
 
 
 def test_each_half_gets_its_share_of_the_cores_for_tensorflow_and_the_rest_the_default(fake_pytest, monkeypatch,
@@ -127,21 +146,26 @@ def test_a_k_or_m_option_is_refused_as_it_would_replace_the_split(fake_pytest, c
     assert "--serial" in capsys.readouterr().err
 
 
-@pytest.mark.slow  # four pytest collections (~6 s)
+@pytest.mark.slow  # seven pytest collections (~15 s)
 def test_the_halves_select_the_real_tier_exactly_once_and_the_rest_none_of_it():
     """The real split, collected (nothing runs): each real-tier test in exactly one half, none in the rest."""
     import subprocess
 
-    def collected(*args):
+    def collected(*args, real_tier_only=True):
         done = subprocess.run(run_tests._pytest(*args, "--collect-only", "-q", "-p", "no:cacheprovider"),
                               cwd=run_tests.ROOT, capture_output=True, text=True, check=False)
-        return {line.split("::")[1] for line in done.stdout.splitlines() if line.startswith(run_tests.REAL_TIER + "::")}
+        ids = {line for line in done.stdout.splitlines() if "::" in line}
+        return {i.split("::")[1] for i in ids if i.startswith(run_tests.REAL_TIER + "::")} if real_tier_only else ids
 
     halves = [collected(run_tests.REAL_TIER, "-m", "real", "-k", k) for k in run_tests.HALVES.values()]
     everything = collected(run_tests.REAL_TIER)
     assert len(everything) >= 4 and all(halves), halves
     assert not halves[0] & halves[1] and halves[0] | halves[1] == everything
     assert not collected(run_tests.REAL_TIER, "-m", "not real and not browser"), "the rest runs no real-tier test"
+    # The rest and the solutions-and-exercises process: together every other test, none twice.
+    rest, beside = (collected(*args, real_tier_only=False) for _, args, real in run_tests.parts() if not real)
+    assert rest and beside and not rest & beside
+    assert rest | beside == collected("-m", "not real and not browser", real_tier_only=False)
 
 
 def test_stopping_terminates_what_still_runs_and_kills_what_ignores_it():

@@ -42,3 +42,12 @@ def test_notebooks_04_and_05_fine_tune_with_the_course_settings():
 def test_recipes_use_the_course_settings():
     assert recipes.FINE_TUNE_LR == training.FINE_TUNE_LR
     assert recipes.METHODS["fine_tune_l2sp"].endswith(f"L2-SP {training.L2_SP:g}")
+
+
+def test_notebook_05_writes_out_the_gap_head_as_the_recipe_trains_it():
+    """05's written-out head says it runs the same steps as recipes.head_on_features: the same settings."""
+    cell = next("".join(c["source"]) for c in json.loads(next(p for p in NOTEBOOKS if p.name.startswith("05"))
+                                                      .read_text())["cells"] if c.get("id") == "cell-14-written-out-code")
+    assert _numbers(r"Adam\(learning_rate=NUMBER\)", cell) == {training.HEAD_LR}
+    assert _numbers(r"patience=NUMBER", cell) == {training.HEAD_PATIENCE}
+    assert "models.head_schedule(" in cell and "start_from_epoch=first_stop" in cell and "SGD" not in cell
