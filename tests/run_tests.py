@@ -47,8 +47,11 @@ REAL_TIER = "tests/test_real_tier.py"
 HALVES = {"real tier 03-05": "03_to_05", "real tier 06-08": "not 03_to_05"}
 
 
-# Tests that start kernels of their own and read nothing of nbval's run: a process of their own beside the rest.
-BESIDE_REST = ("tests/test_solutions.py", "tests/test_exercises_run.py")
+# Tests that read nothing of nbval's run, most of them starting kernels or subprocesses of their own: a process
+# of their own beside the rest (measured 2026-12-04: with the solutions and exercises alone it ended at 491 s,
+# the rest at 897 s; these slow unit tests moved over to even them out).
+BESIDE_REST = ("tests/test_solutions.py", "tests/test_exercises_run.py", "tests/test_kit.py", "tests/test_run_course.py",
+               "tests/test_benchmark.py", "tests/test_portability.py", "tests/test_quiet.py", "tests/test_run_tests.py")
 # The rest's two processes yield the cores to the real tier's halves: those are the longest, and the rest fills
 # the time they leave a core idle (POSIX nice; elsewhere all four run at the same priority).
 NICE = 10
@@ -64,7 +67,7 @@ def parts() -> list[tuple[str, list[str], bool]]:
     """(label, pytest arguments, a real-tier half?) of each process; the first runs in the foreground."""
     selection = ["-m", "not real and not browser"]
     return [("the rest", [*selection, *(f"--ignore={path}" for path in BESIDE_REST)], False),
-            ("solutions and exercises", [*BESIDE_REST, *selection], False),
+            ("solutions, exercises and subprocess tests", [*BESIDE_REST, *selection], False),
             *((label, [REAL_TIER, "-m", "real", "-k", expression], True) for label, expression in HALVES.items())]
 
 

@@ -268,7 +268,7 @@ def test_make_lab_opens_the_repository_root_with_00_shown():
 
 def test_ci_runs_the_oldest_pair_and_publishes_the_real_tier_notebooks_as_html():
     ci = (ROOT / ".ci" / "run").read_text()
-    assert "make test-oldest >" in ci and 'wait "$oldest_pid" || oldest_rc=$?' in ci and "status=1" in ci
+    assert "exec nice -n 10 make test-oldest' " in ci and 'wait "$oldest_pid" || oldest_rc=$?' in ci and "status=1" in ci
     assert 'export COURSE_REAL_TIER_NOTEBOOKS="$(mktemp -d)"' in ci
     assert "jupyter nbconvert --to html --output-dir outputs/artifacts" in ci
     assert "COURSE_REAL_TIER_NOTEBOOKS" in (ROOT / "tests" / "test_real_tier.py").read_text()

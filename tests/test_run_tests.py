@@ -41,10 +41,10 @@ def test_all_four_parts_run_and_the_halves_reports_are_merged_in_order(fake_pyte
     assert run_tests.main([]) == 0
     out = capfd.readouterr().out
     assert out.count("FAKE-PYTEST") == 4, out
-    for label in ("real tier 03-05", "real tier 06-08", "solutions and exercises"):
+    for label in ("real tier 03-05", "real tier 06-08", "solutions, exercises and subprocess tests"):
         assert f"{label} (ran beside the rest)" in out
     assert [e["part"] for e in json.loads(fake_pytest.read_text())] == ["03_to_05", "not 03_to_05"]
-    assert "the rest passed" in out and "solutions and exercises passed" in out
+    assert "the rest passed" in out and "solutions, exercises and subprocess tests passed" in out
 
 
 @pytest.mark.skipif(not hasattr(os, "nice"), reason="os.nice is POSIX only")
@@ -112,7 +112,7 @@ def test_a_failure_in_any_part_fails_the_run_and_is_named(fake_pytest, monkeypat
     monkeypatch.setenv(f"FAKE_EXIT_{failing}", "1")
     assert run_tests.main([]) == 1
     out = capfd.readouterr().out
-    label = {"rest": "the rest", "beside": "solutions and exercises", "03_to_05": "real tier 03-05",
+    label = {"rest": "the rest", "beside": "solutions, exercises and subprocess tests", "03_to_05": "real tier 03-05",
              "not_03_to_05": "real tier 06-08"}[failing]
     assert f"{label} FAILED (exit 1)" in out and out.count("FAILED") == 1, out
     assert out.count("FAKE-PYTEST") == 4, "every part still runs and its report is shown"
@@ -122,7 +122,7 @@ def test_the_files_beside_the_rest_read_nothing_of_nbvals_run_and_hold_no_real_t
     """They run in a pytest of their own: nbval's run of the notebooks (tests/notebook_runs.py) is not there."""
     for path in run_tests.BESIDE_REST:
         text = (run_tests.ROOT / path).read_text()
-        assert "executed_notebooks" not in text and "pytest.mark.real" not in text, path
+        assert "executed_" "notebooks" not in text and "pytest.mark." "real" not in text, path  # (split: this file is one)
     rest, beside = run_tests.parts()[:2]
     assert [f"--ignore={p}" for p in run_tests.BESIDE_REST] == [a for a in rest[1] if a.startswith("--ignore=")]
     assert rest[1][:2] == beside[1][-2:] == ["-m", "not real and not browser"]
