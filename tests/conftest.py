@@ -26,6 +26,9 @@ os.environ.setdefault("COURSE_TENSORBOARD", "0")  # 04 starts no TensorBoard ser
 import pytest  # noqa: E402
 
 from notebook_runs import Executions, order_items, smoke_environment, summary
+from run_tests import end_on_sigterm
+
+end_on_sigterm()  # stopped by make test or CI, pytest ends as on Ctrl-C: teardown and summary (tests/run_tests.py)
 
 os.environ.update(smoke_environment(tempfile.mkdtemp(prefix="course-test-outputs-")))
 

@@ -13,8 +13,11 @@ and the real tier is two long, independent runs of notebooks:
   (03-05; 06, 07 and 08), each its own pytest, their reports printed after the foreground's.
 
 The two processes of the rest run at a lower priority (``os.nice``, POSIX): the real tier's halves are
-the longest, and the rest fills the time they leave a core idle; their kernels, which Jupyter starts in
-sessions of their own, lower their session's priority too (``KERNEL_STARTUP``). Each half's TensorFlow gets its share of
+the longest, and the rest fills the time they leave a core idle. Where Linux groups processes by session
+for scheduling (autogroups), they run in a session of their own whose group is lowered too
+(``own_session``, ``_lower_priority``), and so do their kernels, which Jupyter starts in sessions of their
+own (``KERNEL_STARTUP``). ``COURSE_REAL_TIER_DONE``: a file created when the halves have ended (CI starts the
+oldest-pair unit tests then). Each half's TensorFlow gets its share of
 the cores (``TF_NUM_INTRAOP_THREADS``, ``intra_op_threads``). Measured idle on 2 cores: see
 docs/testing.md and README's times line.
 
@@ -22,7 +25,8 @@ Each process has its own temporary and outputs folders (conftest.py, ``--basetem
 ``COURSE_REAL_ASSETS`` (CI) each real-tier test has its own data folder too; after ``make fetch`` they share
 the course's data folder, whose files are written under per-process temporary names and renamed.
 ``-k`` and ``-m`` are refused (they would replace the split): use ``--serial`` to choose tests.
-Ctrl-C or SIGTERM stops the four and still prints the background logs. The real-tier reports of the
+Ctrl-C or SIGTERM stops the four (each pytest ends as interrupted, teardown and summary included,
+``end_on_sigterm``; killed after ``GRACE_S``) and still prints the background logs. The real-tier reports of the
 two halves (``COURSE_REAL_TIER_REPORT``) are merged into the file that variable names, 03-05 first.
 The exit status is non-zero when any of the four fails. ``--serial``: one pytest process, as
 ``python -m pytest``. Any other argument is passed to every pytest.
@@ -96,7 +100,23 @@ AUTOGROUP = Path("/proc/self/autogroup")  # Linux's per-session scheduling group
 
 
 def _lower_priority() -> None:
+    """In the child, before it runs pytest: nice 10, and where Linux has autogroups, the scheduling group of
+    the session it leads (``own_session``) at nice 10 too. Its own unit tests run in that process: in the
+    caller's session they would share the cores with the real tier's kernels as equals (measured in CI,
+    2026-12-04: the halves took 666 and 717 s with the rest in CI's session, see docs/testing.md)."""
     os.nice(NICE)
+    if os.getsid(0) == os.getpid():
+        try:
+            AUTOGROUP.write_text(str(NICE))
+        except OSError:
+            pass
+
+
+def own_session(real: bool) -> bool:
+    """Whether a part starts a session of its own: the rest's two processes, where autogroups exist. The
+    terminal's Ctrl-C then reaches only the real tier's halves and this script, which stops the rest with
+    SIGTERM (``_stop``; pytest ends as interrupted, ``end_on_sigterm``)."""
+    return not real and hasattr(os, "setsid") and AUTOGROUP.exists()
 
 
 def _ipython_dir(work: Path) -> Path:
@@ -131,8 +151,55 @@ def merge_reports(parts: list[Path], target: Path) -> int:
     return len(entries)
 
 
+def _real_tier_done() -> None:
+    """Creates the file ``COURSE_REAL_TIER_DONE`` names, if set, once the real tier's halves have ended: CI
+    (.ci/run) starts the oldest-pair unit tests then, on cores the halves no longer need."""
+    done = os.environ.get("COURSE_REAL_TIER_DONE")
+    if done and not os.path.exists(done):
+        Path(done).touch()
+
+
 def _interrupt(signum, frame):
     raise KeyboardInterrupt
+
+
+class _EndOnSigterm:
+    """A pytest process's SIGTERM ends it as Ctrl-C does: its teardown runs (kernels shut down, temporary
+    folders removed) and it prints which test it was in and the summary, where SIGTERM's default ends it at
+    once. The rest of ``make test`` runs in a session of its own (``own_session``), out of reach of the
+    terminal's Ctrl-C: ``_stop``'s SIGTERM is how it is interrupted. A SIGTERM that comes while an interrupt is already being handled (the terminal's
+    Ctrl-C reached every process of the group, then ``_stop`` terminates what still runs) is ignored: that
+    teardown goes on. A second Ctrl-C still interrupts, as pytest's own handler does."""
+
+    def __init__(self):
+        self.interrupted = False
+
+    def on_sigint(self, signum, frame):
+        self.interrupted = True
+        raise KeyboardInterrupt
+
+    def on_sigterm(self, signum, frame):
+        if self.interrupted:
+            return
+        self.interrupted = True
+        raise KeyboardInterrupt
+
+
+def end_on_sigterm() -> None:
+    """Called by tests/conftest.py in every pytest process (POSIX; Windows' terminate is immediate). Signal
+    handlers belong to the main thread: a pytest started in another thread keeps Python's."""
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        return
+    handler = _EndOnSigterm()
+    if signal.getsignal(signal.SIGINT) is signal.default_int_handler:  # an ignored SIGINT stays ignored
+        signal.signal(signal.SIGINT, handler.on_sigint)
+    signal.signal(signal.SIGTERM, handler.on_sigterm)
+
+
+# How long a stopped pytest gets to tear down (shut its kernels down) and print its report before it is killed.
+GRACE_S = 30.0
 
 
 def _show(background: list) -> None:
@@ -143,8 +210,9 @@ def _show(background: list) -> None:
         sys.stdout.flush()
 
 
-def _stop(procs: list, grace: float = 10.0) -> None:
-    """Terminate what still runs, wait up to `grace` seconds for its report, then kill it."""
+def _stop(procs: list, grace: float = GRACE_S) -> None:
+    """Terminate what still runs (its pytest ends as on Ctrl-C: ``end_on_sigterm``),
+    wait up to `grace` seconds for its report, then kill it."""
     alive = [p for p in procs if p is not None and p.poll() is None]
     for proc in alive:
         proc.terminate()
@@ -167,7 +235,7 @@ def main(argv: list[str] | None = None) -> int:
     if chosen:  # pytest keeps the last -k/-m: it would replace the split between the four processes
         parser.error(f"{' '.join(chosen)}: choose tests with --serial (one pytest), or run pytest itself")
     # A CI timeout or a killed make sends SIGTERM: end as on Ctrl-C (children stopped, their logs shown).
-    signal.signal(signal.SIGTERM, _interrupt)
+    previous = signal.signal(signal.SIGTERM, _interrupt)
 
     work = Path(tempfile.mkdtemp(prefix="course-real-tier-"))
     report = os.environ.get("COURSE_REAL_TIER_REPORT")
@@ -189,12 +257,13 @@ def main(argv: list[str] | None = None) -> int:
             if not real and AUTOGROUP.exists() and "IPYTHONDIR" not in os.environ:  # a caller's own is kept
                 env["IPYTHONDIR"] = str(ipython_dir)
             if n == 0:  # the rest, its report streamed as it runs
-                rest = subprocess.Popen(command, cwd=ROOT, env=env, preexec_fn=lower)
+                rest = subprocess.Popen(command, cwd=ROOT, env=env, preexec_fn=lower,
+                                        start_new_session=own_session(real))
                 continue
             log_path = work / f"log-{n}.txt"
             with open(log_path, "w") as log:
                 proc = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
-                                        preexec_fn=lower)
+                                        preexec_fn=lower, start_new_session=own_session(real))
             background.append((label, proc, log_path))
         print(f"run_tests: {', '.join(label for label, _, _ in background)} started in the background "
               "(their reports follow this one)", flush=True)
@@ -204,6 +273,8 @@ def main(argv: list[str] | None = None) -> int:
             for label, proc in running.items():
                 if label not in codes and proc.poll() is not None:
                     codes[label], times[label] = proc.returncode, time.perf_counter() - start
+            if set(HALVES) <= set(codes):
+                _real_tier_done()
             time.sleep(0.1)
         _show(background)
         if report:
@@ -215,8 +286,10 @@ def main(argv: list[str] | None = None) -> int:
         print("run_tests: interrupted", flush=True)
         return 130
     finally:
+        _real_tier_done()  # whatever happened: nobody waits for it in vain
         _stop([rest, *(proc for _, proc, _ in background)], grace=0)
         shutil.rmtree(work, ignore_errors=True)
+        signal.signal(signal.SIGTERM, previous)  # (the tests call main in their own process)
     print("run_tests: " + "; ".join(f"{label} {'passed' if code == 0 else f'FAILED (exit {code})'} in {times[label]:.0f} s"
                                     for label, code in codes.items()), flush=True)
     return 0 if all(code == 0 for code in codes.values()) else 1

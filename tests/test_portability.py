@@ -1,6 +1,7 @@
 """Works where learners are: nothing Unix-only on the import path (Windows has no `resource`
 or `fcntl`), and the models the course saves load with plain Keras, without course_utils."""
 
+import shutil
 import subprocess
 import sys
 import textwrap
@@ -266,9 +267,26 @@ def test_make_lab_opens_the_repository_root_with_00_shown():
     assert (ROOT / "notebooks" / "00_setup.ipynb").is_file()
 
 
+@pytest.mark.skipif(shutil.which("bash") is None, reason="CI's script is bash")
+def test_ci_starts_the_oldest_pair_once_the_real_tier_has_ended(tmp_path):
+    """.ci/run's background job waits for the file tests/run_tests.py creates when the real tier's halves have
+    ended (CI touches it after `make test` too); run here with `make test-oldest` replaced by an echo."""
+    ci = (ROOT / ".ci" / "run").read_text()
+    job = ci[ci.index('export COURSE_REAL_TIER_DONE'):ci.index("oldest_pid=$!")]
+    assert job.count("make test-oldest") == 1
+    assert 'make test || status=$?\ntouch "$COURSE_REAL_TIER_DONE"' in ci
+    log = tmp_path / "oldest.log"
+    script = (f'set -euo pipefail\noldest_log="{log.as_posix()}"\n' + job.replace("make test-oldest", "echo oldest ran")
+              + 'oldest_pid=$!\nsleep 3\n[ -s "$oldest_log" ] && exit 9\ntouch "$COURSE_REAL_TIER_DONE"\n'
+              'wait "$oldest_pid"\n')
+    done = subprocess.run(["bash", "-c", script], capture_output=True, text=True, timeout=60, check=False)
+    assert done.returncode == 0, (done.returncode, done.stdout, done.stderr)  # 9: it did not wait
+    assert log.read_text().startswith("oldest ran\nci: oldest-pair unit tests took")
+
+
 def test_ci_runs_the_oldest_pair_and_publishes_the_real_tier_notebooks_as_html():
     ci = (ROOT / ".ci" / "run").read_text()
-    assert "exec nice -n 10 make test-oldest' " in ci and 'wait "$oldest_pid" || oldest_rc=$?' in ci and "status=1" in ci
+    assert 'wait "$oldest_pid" || oldest_rc=$?' in ci and "status=1" in ci
     assert 'export COURSE_REAL_TIER_NOTEBOOKS="$(mktemp -d)"' in ci
     assert "jupyter nbconvert --to html --output-dir outputs/artifacts" in ci
     assert "COURSE_REAL_TIER_NOTEBOOKS" in (ROOT / "tests" / "test_real_tier.py").read_text()

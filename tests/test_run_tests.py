@@ -18,7 +18,9 @@ part = args[args.index("-k") + 1] if "-k" in args else "beside" if "tests/test_s
 print("FAKE-PYTEST", part.replace(" ", "_"), "nice", os.nice(0) if hasattr(os, "nice") else 0,
       "threads", os.environ.get("TF_NUM_INTRAOP_THREADS", "default"), "ipython", os.environ.get("IPYTHONDIR", "-"),
       "startup", ",".join(sorted(os.listdir(os.path.join(os.environ["IPYTHONDIR"], "profile_default", "startup"))))
-      if "IPYTHONDIR" in os.environ else "-")
+      if "IPYTHONDIR" in os.environ else "-",
+      "session", "leader" if hasattr(os, "getsid") and os.getsid(0) == os.getpid() else "member",
+      "autogroup", open("/proc/self/autogroup").read().split()[-1] if os.path.exists("/proc/self/autogroup") else "-")
 report = os.environ.get("COURSE_REAL_TIER_REPORT")
 if report and part not in ("rest", "beside"):
     with open(report, "w") as f:
@@ -55,6 +57,31 @@ def test_the_rest_yields_the_cores_to_the_real_tier(fake_pytest, capfd):
             if line.startswith("FAKE-PYTEST")}
     lower = min(base + run_tests.NICE, 19)
     assert nice == {"rest": lower, "beside": lower, "03_to_05": base, "not_03_to_05": base}, nice
+
+
+@pytest.mark.skipif(not run_tests.AUTOGROUP.exists(), reason="Linux autogroups")
+def test_the_rest_runs_in_sessions_of_its_own_whose_scheduling_group_yields_too(fake_pytest, capfd):
+    """Its own unit tests run in those processes: the caller's session would share the cores with the real
+    tier's kernels as an equal. The halves stay in the caller's session (Ctrl-C reaches them directly)."""
+    base = run_tests.AUTOGROUP.read_text().split()[-1]
+    assert run_tests.main([]) == 0
+    seen = {line.split()[1]: line.split()[11:14:2] for line in capfd.readouterr().out.splitlines()
+            if line.startswith("FAKE-PYTEST")}
+    assert seen["rest"] == seen["beside"] == ["leader", str(run_tests.NICE)], seen
+    assert seen["03_to_05"] == seen["not_03_to_05"] == ["member", base], seen
+
+
+def test_ci_learns_when_the_real_tier_has_ended(fake_pytest, monkeypatch, tmp_path):
+    done = tmp_path / "real-tier-done"
+    monkeypatch.setenv("COURSE_REAL_TIER_DONE", str(done))
+    monkeypatch.setenv("FAKE_EXIT_03_to_05", "1")  # a failing half ends the real tier all the same
+    assert run_tests.main([]) == 1
+    assert done.exists()
+    done.unlink()
+    monkeypatch.setattr(run_tests, "parts", lambda: 1 / 0)  # a run that fails before anything started
+    with pytest.raises(ZeroDivisionError):
+        run_tests.main([])
+    assert done.exists(), "CI waits for this file: it is written whatever happened"
 
 
 def test_the_rests_kernels_start_by_lowering_their_sessions_priority(fake_pytest, capfd, tmp_path, monkeypatch):
@@ -180,3 +207,60 @@ def test_stopping_terminates_what_still_runs_and_kills_what_ignores_it():
     start = time.perf_counter()
     run_tests._stop([polite, stubborn, None], grace=1.0)
     assert polite.poll() is not None and stubborn.poll() is not None and time.perf_counter() - start < 10
+
+
+# A pytest run whose fixture stands in for a Jupyter kernel: its teardown takes a moment and leaves a mark.
+STOPPED_CONFTEST = """
+import sys
+sys.path.insert(0, {tests!r})
+from run_tests import end_on_sigterm
+end_on_sigterm()
+"""
+STOPPED_TEST = """
+import pathlib, time
+import pytest
+
+@pytest.fixture
+def kernel(tmp_path_factory):
+    yield
+    time.sleep(1.0)  # a kernel's shutdown; a SIGTERM that arrives now must not cut it short
+    pathlib.Path({mark!r}).write_text("shut down")
+
+def test_long(kernel):
+    pathlib.Path({ready!r}).write_text("ready")
+    time.sleep(60)
+"""
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals: Windows' terminate is immediate")
+@pytest.mark.parametrize("signals", [("SIGTERM",), ("SIGINT", "SIGTERM")], ids=["sigterm", "ctrl-c-then-stop"])
+def test_a_stopped_pytest_still_tears_down_what_its_tests_started(tmp_path, signals):
+    """CI's timeout or `_stop` (SIGTERM), or the terminal's Ctrl-C followed by `_stop`'s SIGTERM half a second
+    later: pytest ends as interrupted (exit 2) after its teardown ran to the end, where kernels are shut down."""
+    import signal
+    import subprocess
+    import time
+
+    mark, ready = tmp_path / "teardown.txt", tmp_path / "ready.txt"
+    (tmp_path / "conftest.py").write_text(STOPPED_CONFTEST.format(tests=str(run_tests.ROOT / "tests")))
+    (tmp_path / "test_stopped.py").write_text(STOPPED_TEST.format(mark=str(mark), ready=str(ready)))
+    proc = subprocess.Popen([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(tmp_path)],
+                            cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    deadline = time.perf_counter() + 60
+    while not ready.exists() and time.perf_counter() < deadline:
+        time.sleep(0.05)
+    assert ready.exists(), proc.communicate(timeout=60)[0]
+    for name in signals:
+        proc.send_signal(getattr(signal, name))
+        time.sleep(0.5)  # the second arrives during the teardown
+    output = proc.communicate(timeout=30)[0]
+    assert proc.returncode == 2, output  # pytest's "interrupted"
+    assert mark.read_text() == "shut down", output
+    assert "KeyboardInterrupt" in output
+
+
+def test_every_pytest_process_of_the_suite_ends_on_sigterm_as_on_ctrl_c():
+    import signal
+
+    handler = signal.getsignal(signal.SIGTERM)
+    assert isinstance(getattr(handler, "__self__", None), run_tests._EndOnSigterm)  # set by conftest.py
