@@ -30,6 +30,10 @@ from run_tests import end_on_sigterm
 
 end_on_sigterm()  # stopped by make test or CI, pytest ends as on Ctrl-C: teardown and summary (tests/run_tests.py)
 
+
+def pytest_runtest_setup(item):
+    end_on_sigterm()  # again: a notebook papermill ran in this process left SIGTERM at the system default
+
 os.environ.update(smoke_environment(tempfile.mkdtemp(prefix="course-test-outputs-")))
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -267,7 +267,7 @@ def test_make_lab_opens_the_repository_root_with_00_shown():
     assert (ROOT / "notebooks" / "00_setup.ipynb").is_file()
 
 
-@pytest.mark.skipif(shutil.which("bash") is None, reason="CI's script is bash")
+@pytest.mark.skipif(sys.platform == "win32" or shutil.which("bash") is None, reason="CI's script is bash, on Linux")
 def test_ci_starts_the_oldest_pair_once_the_real_tier_has_ended(tmp_path):
     """.ci/run's background job waits for the file tests/run_tests.py creates when the real tier's halves have
     ended (CI touches it after `make test` too); run here with `make test-oldest` replaced by an echo."""

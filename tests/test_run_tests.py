@@ -21,6 +21,14 @@ print("FAKE-PYTEST", part.replace(" ", "_"), "nice", os.nice(0) if hasattr(os, "
       if "IPYTHONDIR" in os.environ else "-",
       "session", "leader" if hasattr(os, "getsid") and os.getsid(0) == os.getpid() else "member",
       "autogroup", open("/proc/self/autogroup").read().split()[-1] if os.path.exists("/proc/self/autogroup") else "-")
+waits_for = os.environ.get("FAKE_REST_WAITS_FOR")
+if part == "rest" and waits_for:  # ends only once run_tests has said the halves ended
+    import time
+    deadline = time.time() + 20
+    while not os.path.exists(waits_for) and time.time() < deadline:
+        time.sleep(0.05)
+    if not os.path.exists(waits_for):
+        sys.exit(3)
 report = os.environ.get("COURSE_REAL_TIER_REPORT")
 if report and part not in ("rest", "beside"):
     with open(report, "w") as f:
@@ -36,6 +44,7 @@ def fake_pytest(monkeypatch, tmp_path):
     monkeypatch.setattr(run_tests, "_pytest", lambda *args: [sys.executable, str(script), *args])
     report = tmp_path / "real_tier.json"
     monkeypatch.setenv("COURSE_REAL_TIER_REPORT", str(report))
+    monkeypatch.delenv("COURSE_REAL_TIER_DONE", raising=False)  # CI's own (.ci/run): never created by a test
     return report
 
 
@@ -71,11 +80,16 @@ def test_the_rest_runs_in_sessions_of_its_own_whose_scheduling_group_yields_too(
     assert seen["03_to_05"] == seen["not_03_to_05"] == ["member", base], seen
 
 
-def test_ci_learns_when_the_real_tier_has_ended(fake_pytest, monkeypatch, tmp_path):
+def test_ci_learns_when_the_real_tier_has_ended(fake_pytest, monkeypatch, tmp_path, capfd):
+    """While the rest still runs (CI starts the oldest-pair tests then), a failing half included; the parts
+    never see the variable."""
     done = tmp_path / "real-tier-done"
     monkeypatch.setenv("COURSE_REAL_TIER_DONE", str(done))
+    monkeypatch.setenv("FAKE_REST_WAITS_FOR", str(done))
     monkeypatch.setenv("FAKE_EXIT_03_to_05", "1")  # a failing half ends the real tier all the same
     assert run_tests.main([]) == 1
+    out = capfd.readouterr().out
+    assert "the rest passed" in out and "real tier 03-05 FAILED" in out, out
     assert done.exists()
     done.unlink()
     monkeypatch.setattr(run_tests, "parts", lambda: 1 / 0)  # a run that fails before anything started
@@ -209,12 +223,34 @@ def test_stopping_terminates_what_still_runs_and_kills_what_ignores_it():
     assert polite.poll() is not None and stubborn.poll() is not None and time.perf_counter() - start < 10
 
 
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
+def test_stopping_sends_sigterm_again_before_it_kills():
+    """As when nbclient's handler took the first SIGTERM (it shuts its kernel down, the test fails) and the
+    next one meets end_on_sigterm's."""
+    import signal
+    import subprocess
+    import time
+
+    first_one_taken = subprocess.Popen([sys.executable, "-c",
+                                        "import signal, time\n"
+                                        "signal.signal(signal.SIGTERM, lambda *a: signal.signal(signal.SIGTERM, signal.SIG_DFL))\n"
+                                        "print('ready', flush=True); time.sleep(60)"], stdout=subprocess.PIPE, text=True)
+    first_one_taken.stdout.readline()
+    start = time.perf_counter()
+    run_tests._stop([first_one_taken], grace=20.0, every=0.5)
+    assert first_one_taken.returncode == -signal.SIGTERM, "ended by the second SIGTERM, not killed"
+    assert time.perf_counter() - start < 5
+
+
 # A pytest run whose fixture stands in for a Jupyter kernel: its teardown takes a moment and leaves a mark.
 STOPPED_CONFTEST = """
 import sys
 sys.path.insert(0, {tests!r})
 from run_tests import end_on_sigterm
 end_on_sigterm()
+
+def pytest_runtest_setup(item):
+    end_on_sigterm()
 """
 STOPPED_TEST = """
 import pathlib, time
@@ -225,6 +261,14 @@ def kernel(tmp_path_factory):
     yield
     time.sleep(1.0)  # a kernel's shutdown; a SIGTERM that arrives now must not cut it short
     pathlib.Path({mark!r}).write_text("shut down")
+
+def test_a_notebook_ran_before():  # as papermill's nbclient leaves the process
+    import asyncio, signal
+    loop = asyncio.new_event_loop()
+    loop.add_signal_handler(signal.SIGTERM, lambda: None)
+    loop.remove_signal_handler(signal.SIGTERM)
+    loop.close()
+    assert signal.getsignal(signal.SIGTERM) == signal.SIG_DFL
 
 def test_long(kernel):
     pathlib.Path({ready!r}).write_text("ready")
@@ -245,15 +289,19 @@ def test_a_stopped_pytest_still_tears_down_what_its_tests_started(tmp_path, sign
     (tmp_path / "conftest.py").write_text(STOPPED_CONFTEST.format(tests=str(run_tests.ROOT / "tests")))
     (tmp_path / "test_stopped.py").write_text(STOPPED_TEST.format(mark=str(mark), ready=str(ready)))
     proc = subprocess.Popen([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(tmp_path)],
-                            cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    deadline = time.perf_counter() + 60
-    while not ready.exists() and time.perf_counter() < deadline:
-        time.sleep(0.05)
-    assert ready.exists(), proc.communicate(timeout=60)[0]
-    for name in signals:
-        proc.send_signal(getattr(signal, name))
-        time.sleep(0.5)  # the second arrives during the teardown
-    output = proc.communicate(timeout=30)[0]
+                            cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))  # as in a terminal
+    try:
+        deadline = time.perf_counter() + 60
+        while not ready.exists() and time.perf_counter() < deadline and proc.poll() is None:
+            time.sleep(0.05)
+        assert ready.exists(), proc.communicate(timeout=60)[0]
+        for name in signals:
+            proc.send_signal(getattr(signal, name))
+            time.sleep(0.5)  # the second arrives during the teardown
+        output = proc.communicate(timeout=30)[0]
+    finally:
+        proc.kill()  # (a no-op once it has ended)
     assert proc.returncode == 2, output  # pytest's "interrupted"
     assert mark.read_text() == "shut down", output
     assert "KeyboardInterrupt" in output
@@ -262,5 +310,13 @@ def test_a_stopped_pytest_still_tears_down_what_its_tests_started(tmp_path, sign
 def test_every_pytest_process_of_the_suite_ends_on_sigterm_as_on_ctrl_c():
     import signal
 
+    import conftest
+
     handler = signal.getsignal(signal.SIGTERM)
-    assert isinstance(getattr(handler, "__self__", None), run_tests._EndOnSigterm)  # set by conftest.py
+    assert getattr(handler, "__self__", None) is run_tests._HANDLER  # set by conftest.py
+    previous = signal.signal(signal.SIGTERM, signal.SIG_DFL)  # as papermill's nbclient leaves it
+    try:
+        conftest.pytest_runtest_setup(None)  # before the next test
+        assert signal.getsignal(signal.SIGTERM) == run_tests._HANDLER.on_sigterm
+    finally:
+        signal.signal(signal.SIGTERM, previous)
