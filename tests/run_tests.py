@@ -54,9 +54,11 @@ HALVES = {"real tier 03-05": "03_to_05", "real tier 06-08": "not 03_to_05"}
 
 # Tests that read nothing of nbval's run, most of them starting kernels or subprocesses of their own: a process
 # of their own beside the rest (measured 2026-12-04: with the solutions and exercises alone it ended at 491 s,
-# the rest at 897 s; these slow unit tests moved over to even them out).
+# the rest at 897 s; these slow unit tests moved over to even them out; with the rest in sessions of its own,
+# the rest ended at 899 s and this process at 714 s: test_output_checks and test_predict, ~50 s, moved too).
 BESIDE_REST = ("tests/test_solutions.py", "tests/test_exercises_run.py", "tests/test_kit.py", "tests/test_run_course.py",
-               "tests/test_benchmark.py", "tests/test_portability.py", "tests/test_quiet.py", "tests/test_run_tests.py")
+               "tests/test_benchmark.py", "tests/test_portability.py", "tests/test_quiet.py", "tests/test_run_tests.py",
+               "tests/test_output_checks.py", "tests/test_predict.py")
 # The rest's two processes yield the cores to the real tier's halves: those are the longest, and the rest fills
 # the time they leave a core idle (POSIX nice; elsewhere all four run at the same priority).
 NICE = 10
