@@ -89,7 +89,7 @@ def _yield_to_the_real_tier():
     import errno, os, time
     if os.getsid(0) != os.getpid():
         return
-    for _ in range(5):  # without CAP_SYS_ADMIN, Linux takes one such write per 100 ms, system-wide (EAGAIN)
+    for _ in range(5):  # as _set_autogroup_nice: one such write per 100 ms without CAP_SYS_ADMIN (EAGAIN)
         try:
             with open("/proc/self/autogroup", "w") as f:
                 f.write("{NICE}")
@@ -116,19 +116,19 @@ def _lower_priority() -> None:
         _set_autogroup_nice()
 
 
-def _set_autogroup_nice(tries: int = 5) -> bool:
+def _set_autogroup_nice(tries: int = 5) -> None:
     """Writes ``NICE`` to this process's autogroup. Without CAP_SYS_ADMIN (a learner, most containers) Linux
     accepts one such write per 100 ms, system-wide, and answers EAGAIN to the others: the rest's two processes
-    start together, so the second one waits and tries again. False if it could not."""
+    start together, so the second one waits and tries again. Any other refusal leaves the priority as it is.
+    (``KERNEL_STARTUP`` writes the same loop out: a kernel cannot import this file.)"""
     for _ in range(tries):
         try:
             AUTOGROUP.write_text(str(NICE))
-            return True
+            return
         except OSError as error:
             if error.errno != errno.EAGAIN:
-                return False
+                return
             time.sleep(0.11)
-    return False
 
 
 def own_session(real: bool) -> bool:

@@ -326,3 +326,24 @@ def test_every_pytest_process_of_the_suite_ends_on_sigterm_as_on_ctrl_c():
         assert signal.getsignal(signal.SIGTERM) == run_tests._HANDLER.on_sigterm
     finally:
         signal.signal(signal.SIGTERM, previous)
+
+
+def test_a_priority_write_refused_for_the_100_ms_limit_is_tried_again_and_others_are_not(monkeypatch):
+    class Autogroup:
+        def __init__(self, errors):
+            self.errors, self.written = list(errors), []
+
+        def write_text(self, text):
+            if self.errors:
+                raise OSError(self.errors.pop(0), "refused")
+            self.written.append(text)
+
+    monkeypatch.setattr(run_tests.time, "sleep", lambda s: None)
+    busy = Autogroup([errno.EAGAIN, errno.EAGAIN])
+    monkeypatch.setattr(run_tests, "AUTOGROUP", busy)
+    run_tests._set_autogroup_nice()
+    assert busy.written == [str(run_tests.NICE)]
+    denied = Autogroup([errno.EACCES, errno.EAGAIN])
+    monkeypatch.setattr(run_tests, "AUTOGROUP", denied)
+    run_tests._set_autogroup_nice()
+    assert denied.written == [] and denied.errors == [errno.EAGAIN], "one try, then left alone"
