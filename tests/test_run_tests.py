@@ -4,6 +4,7 @@ every report printed, the halves' real-tier reports merged in order. Fake pytest
 import errno
 import json
 import os
+import subprocess
 import sys
 
 import pytest
@@ -16,12 +17,15 @@ FAKE = """
 import json, os, sys
 args = sys.argv[1:]
 part = args[args.index("-k") + 1] if "-k" in args else "beside" if "tests/test_solutions.py" in args else "rest"
+autogroup = "-"  # no autogroups (macOS, Windows)
+if os.path.exists("/proc/self/autogroup"):  # its nice, or "root": the boot session's group reads empty
+    autogroup = (open("/proc/self/autogroup").read().split() or ["root"])[-1]
 print("FAKE-PYTEST", part.replace(" ", "_"), "nice", os.nice(0) if hasattr(os, "nice") else 0,
       "threads", os.environ.get("TF_NUM_INTRAOP_THREADS", "default"), "ipython", os.environ.get("IPYTHONDIR", "-"),
       "startup", ",".join(sorted(os.listdir(os.path.join(os.environ["IPYTHONDIR"], "profile_default", "startup"))))
       if "IPYTHONDIR" in os.environ else "-",
       "session", "leader" if hasattr(os, "getsid") and os.getsid(0) == os.getpid() else "member",
-      "autogroup", open("/proc/self/autogroup").read().split()[-1] if os.path.exists("/proc/self/autogroup") else "-")
+      "autogroup", autogroup)
 waits_for = os.environ.get("FAKE_REST_WAITS_FOR")
 if part == "rest" and waits_for:  # ends only once run_tests has said the halves ended
     import time
@@ -35,6 +39,19 @@ if report and part not in ("rest", "beside"):
     with open(report, "w") as f:
         json.dump([{"part": part}], f)
 sys.exit(int(os.environ.get("FAKE_EXIT_" + part.replace(" ", "_"), "0")))
+"""
+
+
+# Whether a new session may set its autogroup's nice: it writes the value a new group has (0), no change.
+# EAGAIN (another write in the last 100 ms) means it is allowed.
+AUTOGROUP_PROBE = """
+import errno, sys
+try:
+    with open("/proc/self/autogroup", "w") as f:
+        f.write("0")
+except OSError as error:
+    print(error)
+    sys.exit(error.errno != errno.EAGAIN)
 """
 
 
@@ -73,12 +90,13 @@ def test_the_rest_yields_the_cores_to_the_real_tier(fake_pytest, capfd):
 def test_the_rest_runs_in_sessions_of_its_own_whose_scheduling_group_yields_too(fake_pytest, capfd):
     """Its own unit tests run in those processes: the caller's session would share the cores with the real
     tier's kernels as an equal. The halves stay in the caller's session (Ctrl-C reaches them directly)."""
-    base = run_tests.AUTOGROUP.read_text().split()[-1]
-    try:  # the value it has: no change, only whether this system lets a process set it
-        run_tests.AUTOGROUP.write_text(base)
-    except OSError as error:
-        if error.errno != errno.EAGAIN:  # (EAGAIN: another write in the last 100 ms, it is allowed)
-            pytest.skip(f"this system refuses autogroup changes: {error}")
+    # The caller's nice, or "root": a process whose session was never left since boot (PID 1's, where CI's
+    # commands run) is in Linux's root autogroup, whose file reads empty and whose nice cannot be set.
+    base = (run_tests.AUTOGROUP.read_text().split() or ["root"])[-1]
+    probe = subprocess.run([sys.executable, "-c", AUTOGROUP_PROBE], start_new_session=True, capture_output=True,
+                           text=True)
+    if probe.returncode:
+        pytest.skip(f"this system refuses autogroup changes: {probe.stdout.strip()}")
     assert run_tests.main([]) == 0
     seen = {line.split()[1]: line.split()[11:14:2] for line in capfd.readouterr().out.splitlines()
             if line.startswith("FAKE-PYTEST")}
