@@ -1,6 +1,7 @@
 """Works where learners are: nothing Unix-only on the import path (Windows has no `resource`
 or `fcntl`), and the models the course saves load with plain Keras, without course_utils."""
 
+import re
 import shutil
 import subprocess
 import sys
@@ -274,7 +275,7 @@ def test_ci_starts_the_oldest_pair_once_the_real_tier_has_ended(tmp_path):
     ci = (ROOT / ".ci" / "run").read_text()
     job = ci[ci.index('export COURSE_REAL_TIER_DONE'):ci.index("oldest_pid=$!")]
     assert job.count("make test-oldest") == 1
-    assert 'make test || status=$?\ntouch "$COURSE_REAL_TIER_DONE"' in ci
+    assert re.search(r'^make test\b.*\|\| status=\$\?.*\ntouch "\$COURSE_REAL_TIER_DONE"', ci, re.M), "touched after it"
     log = tmp_path / "oldest.log"
     script = (f'set -euo pipefail\noldest_log="{log.as_posix()}"\n' + job.replace("make test-oldest", "echo oldest ran")
               + 'oldest_pid=$!\nsleep 3\n[ -s "$oldest_log" ] && exit 9\ntouch "$COURSE_REAL_TIER_DONE"\n'
@@ -282,6 +283,25 @@ def test_ci_starts_the_oldest_pair_once_the_real_tier_has_ended(tmp_path):
     done = subprocess.run(["bash", "-c", script], capture_output=True, text=True, timeout=60, check=False)
     assert done.returncode == 0, (done.returncode, done.stdout, done.stderr)  # 9: it did not wait
     assert log.read_text().startswith("oldest ran\nci: oldest-pair unit tests took")
+
+
+@pytest.mark.skipif(sys.platform == "win32" or shutil.which("bash") is None, reason="CI's script is bash, on Linux")
+@pytest.mark.parametrize("printed", [True, False])
+def test_ci_ends_its_log_with_how_long_the_real_tier_took(tmp_path, printed):
+    """CI's log is read from its end: the last lines say what each part of `make test` took (run_tests' own
+    summary, from make test's output), or that there was none."""
+    ci = (ROOT / ".ci" / "run").read_text()
+    assert 'make test 2>&1 | tee "$test_log"' in ci
+    summary = "run_tests: the rest passed in 900 s; real tier 03-05 passed in 604 s; real tier 06-08 passed in 614 s"
+    log = tmp_path / "make-test.log"
+    log.write_text(f"lots of pytest\n{summary}\n" if printed else "make: *** [test] Error 2\n")
+    script = (f'set -euo pipefail\ntest_log="{log.as_posix()}"\nstart=$(( $(date +%s) - 70 ))\nelapsed=60\nstatus=1\n'
+              + ci[ci.index("# Last, where CI's log shows its end"):])
+    done = subprocess.run(["bash", "-c", script], capture_output=True, text=True, timeout=60, check=False)
+    assert done.returncode == 1, (done.stdout, done.stderr)
+    lines = done.stdout.splitlines()
+    assert lines[0] == ("ci: " + summary if printed else "ci: make test printed no summary"), done.stdout
+    assert re.fullmatch(r"ci: 60s before the browser tier, 7\ds in all, exit 1", lines[1]), done.stdout
 
 
 def test_ci_runs_the_oldest_pair_and_publishes_the_real_tier_notebooks_as_html():
