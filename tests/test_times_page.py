@@ -63,3 +63,16 @@ def test_a_run_with_another_backbone_gets_its_own_table_beside_the_profiles_colu
     section = page.split("## With another backbone")[1]
     assert "BACKBONE=vgg16" in section and "cmd vgg" in section and "cmd own-backbone" not in section
     assert section.count(f"| {times_table._time(100.0)} (1.50 GB) |") == 2 and "| these notebooks | 20 s | 3.3 min |" in section
+
+
+def test_the_readmes_vgg16_paragraph_quotes_the_times_page():
+    """README says what VGG16 costs in `fast` (why it is not fast's default): the numbers of docs/times.md,
+    which are generated from the committed run, not typed twice."""
+    page = (ROOT / "docs" / "times.md").read_text()
+    row = next(line for line in page.splitlines() if line.startswith("| these notebooks |"))
+    own, vgg16 = [cell.strip() for cell in row.strip("|").split("|")[1:3]]
+    run = json.loads((ROOT / "benchmarks" / "results" / "notebook_memory_fast_vgg16.json").read_text())
+    largest = max(run["notebooks"], key=lambda n: n["peak_rss_gb"])
+    readme = " ".join((ROOT / "README.md").read_text().split())
+    assert f"took {vgg16}, against {own} with MobileNet alpha 0.25" in readme, (own, vgg16)
+    assert f"{largest['notebook'][:2]} peaked at {largest['peak_rss_gb']:.2f} GB" in readme, largest
