@@ -286,21 +286,26 @@ def test_ci_starts_the_oldest_pair_once_the_real_tier_has_ended(tmp_path):
 
 
 @pytest.mark.skipif(sys.platform == "win32" or shutil.which("bash") is None, reason="CI's script is bash, on Linux")
-@pytest.mark.parametrize("printed", [True, False])
-def test_ci_ends_its_log_with_how_long_the_real_tier_took(tmp_path, printed):
+@pytest.mark.parametrize("summary", [
+    "real tier 03-05 passed in 643 s; real tier 06-08 passed in 656 s; solutions, exercises and subprocess tests "
+    "passed in 820 s; the rest passed in 981 s",  # (in the order they ended)
+    "the rest passed in 0 s; real tier 03-05 FAILED (exit 1) in 0 s; real tier 06-08 FAILED (exit -15) in 1 s",
+    None])
+def test_ci_ends_its_log_with_how_long_the_real_tier_took(tmp_path, summary):
     """CI's log is read from its end: the last lines say what each part of `make test` took (run_tests' own
-    summary, from make test's output), or that there was none."""
+    summary line, from make test's output; not its other lines), or that there was none."""
     ci = (ROOT / ".ci" / "run").read_text()
     assert 'make test 2>&1 | tee "$test_log"' in ci
-    summary = "run_tests: the rest passed in 900 s; real tier 03-05 passed in 604 s; real tier 06-08 passed in 614 s"
     log = tmp_path / "make-test.log"
-    log.write_text(f"lots of pytest\n{summary}\n" if printed else "make: *** [test] Error 2\n")
+    other = "run_tests: 4 real-tier report entries in /tmp/x/real_tier.json\n"
+    log.write_text(f"lots of pytest\nrun_tests: {summary}\n{other}" if summary else f"{other}make: *** Error 2\n")
+    printed = summary is not None
     script = (f'set -euo pipefail\ntest_log="{log.as_posix()}"\nstart=$(( $(date +%s) - 70 ))\nelapsed=60\nstatus=1\n'
               + ci[ci.index("# Last, where CI's log shows its end"):])
     done = subprocess.run(["bash", "-c", script], capture_output=True, text=True, timeout=60, check=False)
     assert done.returncode == 1, (done.stdout, done.stderr)
     lines = done.stdout.splitlines()
-    assert lines[0] == ("ci: " + summary if printed else "ci: make test printed no summary"), done.stdout
+    assert lines[0] == (f"ci: run_tests: {summary}" if printed else "ci: make test printed no summary"), done.stdout
     assert re.fullmatch(r"ci: 60s before the browser tier, 7\ds in all, exit 1", lines[1]), done.stdout
 
 
