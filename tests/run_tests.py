@@ -60,8 +60,11 @@ BESIDE_REST = ("tests/test_solutions.py", "tests/test_exercises_run.py", "tests/
                "tests/test_benchmark.py", "tests/test_portability.py", "tests/test_quiet.py", "tests/test_run_tests.py",
                "tests/test_output_checks.py", "tests/test_predict.py")
 # The rest's two processes yield the cores to the real tier's halves: those are the longest, and the rest fills
-# the time they leave a core idle (POSIX nice; elsewhere all four run at the same priority).
-NICE = 10
+# the time they leave a core idle (POSIX nice; elsewhere all four run at the same priority). 19, the lowest:
+# beside four busy processes at nice 10 the halves took 22 % longer than alone, at 19 7 % longer
+# (benchmarks/scheduling_share.py; in CI on fresh clones the halves took 643 and 656 s at 10, 591 and 612 s
+# at 19, make test 987 and 1,002 s: the rest catches up once the halves have ended).
+NICE = 19
 BESIDE = ("03-05 and 06-08 ran as two processes beside the rest of `make test` (two more processes, at lower "
           "priority) on the same cores, TensorFlow on {threads} intra-op thread(s) each: tests/run_tests.py")
 
@@ -107,8 +110,8 @@ AUTOGROUP = Path("/proc/self/autogroup")  # Linux's per-session scheduling group
 
 
 def _lower_priority() -> None:
-    """In the child, before it runs pytest: nice 10, and where Linux has autogroups, the scheduling group of
-    the session it leads (``own_session``) at nice 10 too. Its own unit tests run in that process: in the
+    """In the child, before it runs pytest: nice ``NICE``, and where Linux has autogroups, the scheduling group
+    of the session it leads (``own_session``) at ``NICE`` too. Its own unit tests run in that process: in the
     caller's session they would share the cores with the real tier's kernels as equals (docs/testing.md has
     the times)."""
     os.nice(NICE)
