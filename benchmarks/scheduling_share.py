@@ -27,28 +27,27 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 AUTOGROUP = Path("/proc/self/autogroup")
 HALF = "import time\nt = time.perf_counter()\nx = 0\nfor i in range({loops}): x += i\nprint(time.perf_counter() - t)"
-# A rest process: its nice, its session's autogroup nice (retried: one write per 100 ms without
-# CAP_SYS_ADMIN, as tests/run_tests.py does), then it spins until it is killed.
-REST = """import os, time
-os.nice({nice})
-for _ in range(50):
-    try:
-        with open("/proc/self/autogroup", "w") as f:
-            f.write("{nice}")
-        break
-    except OSError:
-        time.sleep(0.11)
-while True:
-    pass
-"""
+sys.path.insert(0, str(ROOT / "tests"))
+from run_tests import kernel_startup  # noqa: E402  the code the rest's kernels start with in `make test`
+
+
+def rest(nice: int) -> str:
+    """A rest process: its nice, its session's autogroup at the same nice (the startup code of the rest's
+    kernels, retries on EAGAIN included), then it spins until it is killed."""
+    return f"import os\nos.nice({nice})\n{kernel_startup(nice)}\nwhile True:\n    pass\n"
 
 
 def halves_seconds(nice: int | None, loops: int, rests: int = 4) -> list[float]:
     """The two halves' wall times, beside ``rests`` spinning processes at ``nice`` (None: nothing beside)."""
-    beside = [subprocess.Popen([sys.executable, "-c", REST.format(nice=nice)], start_new_session=True)
+    beside = [subprocess.Popen([sys.executable, "-c", rest(nice)], start_new_session=True)
               for _ in range(rests if nice is not None else 0)]
     try:
-        time.sleep(1.0)  # their priority set before the halves start
+        time.sleep(1.0)  # their priority set before the halves start; checked: a layout not built is not timed
+        for process in beside:
+            group = Path(f"/proc/{process.pid}/autogroup").read_text().split()
+            if group[-2:] != ["nice", str(nice)]:
+                raise SystemExit(f"scheduling_share: a rest process's autogroup is {' '.join(group)!r}, not "
+                                 f"nice {nice}: this system refused the change")
         halves = [subprocess.Popen([sys.executable, "-c", HALF.format(loops=loops)], start_new_session=True,
                                    stdout=subprocess.PIPE, text=True) for _ in range(2)]
         return [float(half.communicate()[0]) for half in halves]
